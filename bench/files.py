@@ -1,0 +1,105 @@
+"""Reading and writing the project's files: errors that name the place, writes that never leave half a file."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+
+class BenchError(Exception):
+    """A problem with the user's input, reported as `file:line: message` with a non-zero exit."""
+
+    def __init__(self, message: str, path: str | os.PathLike | None = None, line: int | None = None):
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if where and self.line is not None:
+            where += f":{self.line}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_files(paths: Iterable[Path]) -> str:
+    """One hash over several files, each named, so a rename changes it too."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        digest.update(path.name.encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def read_text(path: Path) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise BenchError(f"cannot read: {err.strerror}", path) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise BenchError(f"not valid UTF-8 (byte {err.start})", path, line) from None
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each non-blank line."""
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise BenchError(f"malformed JSON: {err.msg}", path, number) from None
+        if not isinstance(row, dict):
+            raise BenchError("each line must be a JSON object", path, number)
+        yield number, row
+
+
+def read_csv(path: Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, row) for each data row of a CSV file with a header."""
+    lines = read_text(path).splitlines(keepends=True)
+    reader = csv.DictReader(lines)
+    for row in reader:
+        if None in row or any(value is None for value in row.values()):
+            raise BenchError("wrong number of columns", path, reader.line_num)
+        yield reader.line_num, row
+
+
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Write through a temporary file in the same folder, then rename, so readers never see half a file."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise BenchError(f"cannot write: {err.strerror}", path) from None
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def dump_json(value) -> str:
+    """Stable JSON: sorted keys, fixed indentation, a final newline."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def dump_jsonl(rows: Iterable[dict]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)

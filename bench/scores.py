@@ -1,0 +1,109 @@
+"""Scores: macro-F1, accuracy, per-class scores and F_avg, with seeded bootstrap confidence intervals.
+
+Point scores come from scikit-learn. The bootstrap recomputes the same measures from confusion
+counts for all resamples at once; tests check that both agree.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+STANCE_POLES = ("favor", "against")
+
+
+def present_labels(gold: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """The classes that occur in the test gold, in the scheme's order: macro-F1 averages over these."""
+    seen = set(gold)
+    return [label for label in labels if label in seen]
+
+
+def point_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], stance: bool) -> dict:
+    present = present_labels(gold, labels)
+    scores = {
+        "macro_f1": float(f1_score(gold, pred, labels=present, average="macro", zero_division=0)),
+        "accuracy": float(accuracy_score(gold, pred)),
+    }
+    if stance:
+        scores["f_avg"] = float(np.mean(f1_score(gold, pred, labels=list(STANCE_POLES), average=None,
+                                                 zero_division=0)))
+    return scores
+
+
+def per_class(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict[str, dict[str, float]]:
+    precision, recall, f1, support = precision_recall_fscore_support(gold, pred, labels=list(labels),
+                                                                     zero_division=0)
+    return {label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)}
+
+
+def confusion_counts(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> np.ndarray:
+    """Confusion matrices of many resamples at once: rows of indices in, (resamples, gold, pred) counts out."""
+    resamples = gold.shape[0]
+    flat = (np.arange(resamples)[:, None] * n_labels + gold) * n_labels + pred
+    return np.bincount(flat.ravel(), minlength=resamples * n_labels * n_labels).reshape(
+        resamples, n_labels, n_labels)
+
+
+def f1_from_counts(counts: np.ndarray) -> np.ndarray:
+    """Per-class F1 for each confusion matrix, zero where a class is neither in gold nor predicted."""
+    tp = np.diagonal(counts, axis1=1, axis2=2).astype(float)
+    denominator = counts.sum(axis=2) + counts.sum(axis=1)
+    return np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+
+
+def resampled_scores(gold: np.ndarray, pred: np.ndarray, present: np.ndarray, poles: np.ndarray | None,
+                     n_labels: int) -> dict[str, np.ndarray]:
+    """The measures of `point_scores` for each row of resampled label indices."""
+    counts = confusion_counts(gold, pred, n_labels)
+    f1 = f1_from_counts(counts)
+    scores = {
+        "macro_f1": f1[:, present].mean(axis=1),
+        "accuracy": np.trace(counts, axis1=1, axis2=2) / gold.shape[1],
+    }
+    if poles is not None:
+        scores["f_avg"] = f1[:, poles].mean(axis=1)
+    return scores
+
+
+def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], labels: Sequence[str], stance: bool,
+              resamples: int, seed: int, confidence: float = 0.95) -> dict:
+    """Mean, spread over seeds and a percentile bootstrap CI over test paragraphs of each measure.
+
+    Each resample draws test paragraphs with replacement and scores every seed's predictions on the
+    same draw, so the interval is that of the seed-averaged score.
+    """
+    per_seed = [point_scores(gold, pred, labels, stance) for pred in preds_by_seed]
+    index = {label: i for i, label in enumerate(labels)}
+    extra = sorted({p for pred in preds_by_seed for p in pred} - set(index))
+    for label in extra:
+        index[label] = len(index)
+    gold_idx = np.array([index[g] for g in gold])
+    present = np.array([index[label] for label in present_labels(gold, labels)])
+    poles = np.array([index[p] for p in STANCE_POLES]) if stance else None
+    draws = np.random.default_rng(seed).integers(0, len(gold), size=(resamples, len(gold)))
+    totals: dict[str, np.ndarray] = {}
+    for pred in preds_by_seed:
+        pred_idx = np.array([index[p] for p in pred])
+        for name, values in resampled_scores(gold_idx[draws], pred_idx[draws], present, poles, len(index)).items():
+            totals[name] = totals.get(name, 0) + values
+    tail = (1 - confidence) / 2 * 100
+    summary = {}
+    for name in per_seed[0]:
+        values = [scores[name] for scores in per_seed]
+        bootstrap = totals[name] / len(preds_by_seed)
+        summary[name] = {
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values)),
+            "per_seed": values,
+            "ci_low": float(np.percentile(bootstrap, tail)),
+            "ci_high": float(np.percentile(bootstrap, 100 - tail)),
+        }
+    return summary
+
+
+def transfer_ratio(cross_lingual: float, in_language: float) -> float | None:
+    """How much of the in-language score survives the change of language; None where undefined."""
+    return cross_lingual / in_language if in_language > 0 else None

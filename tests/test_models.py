@@ -1,0 +1,45 @@
+import pandas as pd
+import pytest
+
+from bench.files import BenchError
+from bench.models import MODELS, build_model, with_seed
+
+TEXTS = ["he refused to fight in a criminal war", "six helicopters were shot down", "he crossed the border on foot",
+         "the asylum request was rejected", "he refused to kill Ukrainians", "losses of pilots were high"] * 2
+LABELS = ["motivation", "losses", "escape", "asylum_policy", "motivation", "losses"] * 2
+
+
+def frame(texts):
+    return pd.DataFrame({"text": texts, "target": [""] * len(texts)})
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_fits_and_predicts_known_labels(name):
+    model = with_seed(build_model(name), 0).fit(frame(TEXTS), LABELS)
+    predictions = model.predict(frame(["he refused to fight", "a new text"]))
+    assert len(predictions) == 2 and set(predictions) <= set(LABELS)
+
+
+def test_tfidf_learns_the_training_set():
+    model = build_model("tfidf").fit(frame(TEXTS), LABELS)
+    assert list(model.predict(frame(TEXTS))) == LABELS
+
+
+def test_majority_predicts_the_most_frequent_class():
+    model = build_model("majority").fit(frame(TEXTS[:3]), ["escape", "escape", "losses"])
+    assert list(model.predict(frame(["x", "y"]))) == ["escape", "escape"]
+
+
+def test_seed_reaches_every_random_state():
+    model = with_seed(build_model("stratified"), 42)
+    assert model.get_params()["random_state"] == 42
+    first = model.fit(frame(TEXTS), LABELS).predict(frame(TEXTS))
+    again = with_seed(build_model("stratified"), 42).fit(frame(TEXTS), LABELS).predict(frame(TEXTS))
+    assert list(first) == list(again)
+
+
+def test_unknown_model_and_parameter():
+    with pytest.raises(BenchError, match="unknown model 'svm'"):
+        build_model("svm")
+    with pytest.raises(BenchError, match="model 'tfidf': Invalid parameter 'clasifier'"):
+        build_model("tfidf", {"clasifier__C": 1})

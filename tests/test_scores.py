@@ -1,0 +1,62 @@
+import numpy as np
+from hypothesis import given, settings, strategies as st
+from sklearn.metrics import accuracy_score, f1_score
+
+from bench.scores import point_scores, resampled_scores, summarize, transfer_ratio
+
+LABELS = ("favor", "against", "none")
+
+
+def test_point_scores_against_hand_computed_values():
+    gold = ["favor", "favor", "against", "none", "none", "none"]
+    pred = ["favor", "none", "against", "none", "favor", "none"]
+    # favor: tp 1, fp 1, fn 1 -> F1 1/2; against: tp 1 -> F1 1; none: tp 2, fp 1, fn 1 -> F1 2/3
+    scores = point_scores(gold, pred, LABELS, stance=True)
+    assert scores["macro_f1"] == (0.5 + 1 + 2 / 3) / 3
+    assert scores["accuracy"] == 4 / 6
+    assert scores["f_avg"] == (0.5 + 1) / 2
+
+
+def test_macro_f1_averages_only_classes_present_in_the_test_gold():
+    gold = ["none", "none", "against"]
+    pred = ["none", "favor", "against"]
+    # favor is absent from the gold, so it is not averaged: none F1 = 2/3, against F1 = 1
+    assert point_scores(gold, pred, LABELS, stance=False)["macro_f1"] == (2 / 3 + 1) / 2
+    # F_avg still averages favor (F1 0: one false positive) and against (F1 1)
+    assert point_scores(gold, pred, LABELS, stance=True)["f_avg"] == 0.5
+
+
+labels = st.sampled_from(LABELS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(labels, labels), min_size=1, max_size=40))
+def test_vectorised_scores_equal_scikit_learn(pairs):
+    gold, pred = zip(*pairs)
+    index = {label: i for i, label in enumerate(LABELS)}
+    present = sorted({index[g] for g in gold})
+    vectorised = resampled_scores(np.array([[index[g] for g in gold]]), np.array([[index[p] for p in pred]]),
+                                  np.array(present), np.array([0, 1]), len(LABELS))
+    expected = point_scores(list(gold), list(pred), LABELS, stance=True)
+    for name, value in expected.items():
+        assert abs(vectorised[name][0] - value) < 1e-12
+    assert abs(expected["accuracy"] - accuracy_score(gold, pred)) < 1e-12
+    assert abs(expected["macro_f1"] - f1_score(gold, pred, labels=[LABELS[i] for i in present], average="macro",
+                                               zero_division=0)) < 1e-12
+
+
+def test_summary_is_seeded_and_brackets_the_mean():
+    rng = np.random.default_rng(1)
+    gold = list(rng.choice(LABELS, 80))
+    preds = [[g if rng.random() < 0.7 else rng.choice(LABELS) for g in gold] for _ in range(3)]
+    first = summarize(gold, preds, LABELS, True, resamples=1000, seed=7)
+    assert first == summarize(gold, preds, LABELS, True, resamples=1000, seed=7)
+    for score in first.values():
+        assert len(score["per_seed"]) == 3
+        assert score["ci_low"] <= score["mean"] <= score["ci_high"]
+        assert score["std"] == float(np.std(score["per_seed"]))
+
+
+def test_transfer_ratio():
+    assert transfer_ratio(0.3, 0.6) == 0.5
+    assert transfer_ratio(0.3, 0.0) is None
