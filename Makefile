@@ -6,17 +6,19 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test perf install clean
 
+# torch first, pinned to the CPU build; the package's range is then already satisfied.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[models,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# Every experiment in experiments/*.yaml, then the tables and the README's results block.
+# Every experiment (experiments/*.yaml and experiments/finetune/*.yaml), then the tables and the README.
 run: $(STAMP)
 	$(BIN)/bench validate
-	$(BIN)/bench run
+	$(BIN)/bench run --all
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -80,7 +80,7 @@ def command_run(project: Project, args) -> int:
     if problems:
         raise problems[0]
     gold = load_gold(project.labels, schema, corpus)
-    paths = [Path(p) for p in args.configs] or experiments.config_paths(project.experiments)
+    paths = [Path(p) for p in args.configs] or experiments.config_paths(project.experiments, args.all)
     if not paths:
         raise BenchError("no experiment configs (*.yaml)", project.experiments)
     tasks = tasks_from_schema(schema)
@@ -105,7 +105,7 @@ def command_run(project: Project, args) -> int:
 
 def command_perf(project: Project, args) -> int:
     from . import performance, reports
-    result = performance.run_benchmarks(project.root, args.repeats)
+    result = performance.run_benchmarks(project.root, args.repeats, not args.no_fine_tuning)
     performance.write_performance(project.experiments, result)
     table = performance.performance_table(result)
     reports.update_readme(project.readme, "performance", table)
@@ -123,8 +123,10 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("agreement", help="inter-annotator agreement per field (Cohen's kappa, Krippendorff's alpha)")
     run = commands.add_parser("run", help="run experiments, write records and tables")
     run.add_argument("configs", nargs="*", metavar="CONFIG", help="experiment configs (default: experiments/*.yaml)")
+    run.add_argument("--all", action="store_true", help="also run the fine-tuning experiments in experiments/finetune/")
     perf = commands.add_parser("perf", help="measure wall time and peak memory of the commands; update the README")
-    perf.add_argument("--repeats", type=int, default=3, help="runs per command (default: 3)")
+    perf.add_argument("--repeats", type=int, default=3, help="runs per quick command (default: 3)")
+    perf.add_argument("--no-fine-tuning", action="store_true", help="skip timing the slow fine-tuning run")
     return main
 
 

@@ -15,7 +15,7 @@ import yaml
 from .corpus import Corpus
 from .files import BenchError, atomic_write, dump_json, read_text, sha256_files
 from .labels import GOLD, LabelRow
-from .models import build_model, with_seed
+from .models import build_model, configured
 from .scores import per_class, summarize
 from .tasks import SETTINGS, Evaluation, Example, Task, build_examples, evaluations, split
 
@@ -166,7 +166,7 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
         frame = lambda rows: pd.DataFrame({"text": [e.text for e in rows], "target": [e.target for e in rows]})
         train_frame, test_frame = frame(train), frame(test)
         for i, seed in enumerate(config.seeds):
-            fitted = with_seed(model, seed).fit(train_frame, [e.label for e in train])
+            fitted = configured(model, seed, task.definitions).fit(train_frame, [e.label for e in train])
             predictions[i].extend(str(label) for label in fitted.predict(test_frame))
         test_rows.extend(test)
     gold = [e.label for e in test_rows]
@@ -207,5 +207,10 @@ def write_record(experiments_dir: Path, config: Config, results: list[dict], ori
     return path
 
 
-def config_paths(experiments_dir: Path) -> list[Path]:
-    return sorted(experiments_dir.glob("*.yaml"))
+FINE_TUNING = "finetune"
+
+
+def config_paths(experiments_dir: Path, include_fine_tuning: bool = False) -> list[Path]:
+    """The default experiments; the slow fine-tuning ones in experiments/finetune/ only when asked."""
+    paths = sorted(experiments_dir.glob("*.yaml"))
+    return paths + sorted((experiments_dir / FINE_TUNING).glob("*.yaml")) if include_fine_tuning else paths

@@ -16,14 +16,19 @@ SETTING_ORDER = ("in_language", "cross_lingual", "multilingual")
 METRIC_NAMES = {"macro_f1": "macro-F1", "f_avg": "F_avg", "accuracy": "accuracy"}
 
 
+MODEL_ORDER = ("majority", "stratified", "tfidf", "zero_shot", "encoder_logreg", "fine_tuned")
+
+
 def load_records(records_dir: Path) -> list[dict]:
+    """Every record, baselines first, then by model kind and experiment name."""
     records = []
     for path in sorted(records_dir.glob("*.json")):
         try:
             records.append(json.loads(read_text(path)))
         except json.JSONDecodeError as err:
             raise BenchError(f"malformed record: {err.msg}", path, err.lineno) from None
-    return records
+    rank = {model: i for i, model in enumerate(MODEL_ORDER)}
+    return sorted(records, key=lambda r: (rank.get(r["model"], len(rank)), r["experiment"]))
 
 
 def evaluation_order(records: list[dict]) -> list[str]:

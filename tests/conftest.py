@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli import Project
+from bench.performance import scratch_copy
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -11,11 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def project(tmp_path) -> Project:
     """A private copy of the benchmark's data and configs, so a test may change or break it."""
-    for folder in ("seeds", "labels"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    (tmp_path / "experiments").mkdir()
-    for config in (REPO / "experiments").glob("*.yaml"):
-        shutil.copy(config, tmp_path / "experiments" / config.name)
+    scratch_copy(REPO, tmp_path)
     shutil.copy(REPO / "README.md", tmp_path / "README.md")
     return Project(tmp_path)
 
@@ -23,3 +20,13 @@ def project(tmp_path) -> Project:
 @pytest.fixture(scope="session")
 def repo() -> Project:
     return Project(REPO)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory):
+    """Built checkpoints and embeddings go to a fresh folder, so the tests never depend on a warm cache."""
+    folder = tmp_path_factory.mktemp("bench-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("BENCH_CACHE", str(folder))
+    yield folder
+    patch.undo()

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from bench.files import BenchError
-from bench.models import MODELS, build_model, with_seed
+from bench.models import build_model, configured
 
 TEXTS = ["he refused to fight in a criminal war", "six helicopters were shot down", "he crossed the border on foot",
          "the asylum request was rejected", "he refused to kill Ukrainians", "losses of pilots were high"] * 2
@@ -13,9 +13,9 @@ def frame(texts):
     return pd.DataFrame({"text": texts, "target": [""] * len(texts)})
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
-def test_every_model_fits_and_predicts_known_labels(name):
-    model = with_seed(build_model(name), 0).fit(frame(TEXTS), LABELS)
+@pytest.mark.parametrize("name", ["majority", "stratified", "tfidf"])
+def test_every_baseline_fits_and_predicts_known_labels(name):
+    model = configured(build_model(name), 0).fit(frame(TEXTS), LABELS)
     predictions = model.predict(frame(["he refused to fight", "a new text"]))
     assert len(predictions) == 2 and set(predictions) <= set(LABELS)
 
@@ -31,10 +31,10 @@ def test_majority_predicts_the_most_frequent_class():
 
 
 def test_seed_reaches_every_random_state():
-    model = with_seed(build_model("stratified"), 42)
+    model = configured(build_model("stratified"), 42)
     assert model.get_params()["random_state"] == 42
     first = model.fit(frame(TEXTS), LABELS).predict(frame(TEXTS))
-    again = with_seed(build_model("stratified"), 42).fit(frame(TEXTS), LABELS).predict(frame(TEXTS))
+    again = configured(build_model("stratified"), 42).fit(frame(TEXTS), LABELS).predict(frame(TEXTS))
     assert list(first) == list(again)
 
 
@@ -43,3 +43,12 @@ def test_unknown_model_and_parameter():
         build_model("svm")
     with pytest.raises(BenchError, match="model 'tfidf': Invalid parameter 'clasifier'"):
         build_model("tfidf", {"clasifier__C": 1})
+
+
+def test_transformer_models_without_their_dependencies(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(BenchError, match=r"model 'zero_shot' needs the optional transformer dependencies"):
+        build_model("zero_shot")
+    assert build_model("tfidf") is not None
