@@ -86,6 +86,7 @@ def atomic_write(path: Path, content: str | bytes) -> None:
         raise BenchError(f"cannot write: {err.strerror}", path) from None
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes the file private; results are ordinary files
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -94,6 +95,12 @@ def atomic_write(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def dump_json(value) -> str:
