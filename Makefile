@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[models,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[models,release,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)

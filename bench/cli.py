@@ -113,6 +113,47 @@ def command_perf(project: Project, args) -> int:
     return 0
 
 
+def release_inputs(project: Project):
+    """What the release is made of: corpus, gold, scheme, the latest records and the agreement figures."""
+    from . import experiments, reports
+    from .labels import agreement, load_annotations, load_gold, validate
+    schema, corpus = project.schema(), project.corpus()
+    problems = validate(project.labels, schema, corpus)
+    if problems:
+        raise problems[0]
+    records = reports.load_records(project.experiments / experiments.RECORDS)
+    return (corpus, load_gold(project.labels, schema, corpus), schema, records,
+            agreement(load_annotations(project.labels, schema, corpus), schema))
+
+
+def command_export_hf(project: Project, args) -> int:
+    from .release import export
+    for path in export(Path(args.out), *release_inputs(project)):
+        print(path)
+    return 0
+
+
+def command_push_hf(project: Project, args) -> int:
+    import tempfile
+
+    from .experiments import git
+    from .release import export, push, release_files
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(args.folder) if args.folder else Path(scratch) / "release"
+        if not args.folder:
+            export(folder, *release_inputs(project))
+        files = release_files(folder)
+        if not files:
+            raise BenchError("nothing to upload", folder)
+        if args.dry_run:
+            print(f"would upload to dataset {args.repo_id}{' (private)' if args.private else ''}:")
+            for path in files:
+                print(f"  {path.relative_to(folder)} ({path.stat().st_size} bytes)")
+            return 0
+        print(push(folder, args.repo_id, args.private, git(project.root, "rev-parse", "HEAD") or "unknown"))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="bench", description=(
         "Topic and stance benchmark on Dutch and English news about Russian deserters and defectors."))
@@ -124,6 +165,13 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run experiments, write records and tables")
     run.add_argument("configs", nargs="*", metavar="CONFIG", help="experiment configs (default: experiments/*.yaml)")
     run.add_argument("--all", action="store_true", help="also run the fine-tuning experiments in experiments/finetune/")
+    export_hf = commands.add_parser("export-hf", help="write the Hugging Face dataset folder (Parquet and card)")
+    export_hf.add_argument("out", help="the folder to write; an earlier export there is replaced")
+    push_hf = commands.add_parser("push-hf", help="upload the dataset to the Hugging Face Hub in one commit")
+    push_hf.add_argument("repo_id", help="the dataset repository, e.g. user/deserter-bench")
+    push_hf.add_argument("--private", action="store_true", help="create the repository as private")
+    push_hf.add_argument("--dry-run", action="store_true", help="list what would be uploaded; use no network")
+    push_hf.add_argument("--folder", help="upload this export instead of a fresh one")
     perf = commands.add_parser("perf", help="measure wall time and peak memory of the commands; update the README")
     perf.add_argument("--repeats", type=int, default=3, help="runs per quick command (default: 3)")
     perf.add_argument("--no-fine-tuning", action="store_true", help="skip timing the slow fine-tuning run")
@@ -131,7 +179,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"corpus": command_corpus, "validate": command_validate, "agreement": command_agreement,
-            "run": command_run, "perf": command_perf}
+            "run": command_run, "perf": command_perf, "export-hf": command_export_hf,
+            "push-hf": command_push_hf}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,15 +118,17 @@ def known_names(tasks: dict[str, Task], kinds: Sequence[str]) -> dict[str, Seque
     return {"tasks": list(tasks), "settings": list(SETTINGS), "kinds": list(kinds)}
 
 
+def git(root: Path, *args: str) -> str:
+    """A git command's output in the checkout, or "" where there is no git or no repository."""
+    try:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def provenance(root: Path, corpus: Corpus, labels_dir: Path, config: Config) -> dict:
     """Where a record came from: the code's commit, the library versions, the data's hash, config and seeds."""
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30,
-                                  check=True).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
     versions = {"python": platform.python_version()}
     for package in ("deserter-bench", *PACKAGES):
         try:
@@ -134,8 +136,8 @@ def provenance(root: Path, corpus: Corpus, labels_dir: Path, config: Config) -> 
         except importlib.metadata.PackageNotFoundError:
             pass
     return {
-        "commit": git("rev-parse", "HEAD") or "unknown",
-        "dirty": bool(git("status", "--porcelain", "--", "bench", "seeds", "labels", "experiments/*.yaml")),
+        "commit": git(root, "rev-parse", "HEAD") or "unknown",
+        "dirty": bool(git(root, "status", "--porcelain", "--", "bench", "seeds", "labels", "experiments/*.yaml")),
         "versions": versions,
         "data_sha256": sha256_files([*corpus.root.glob("*"), labels_dir / GOLD]),
         "config": asdict(config),
