@@ -20,6 +20,12 @@ class Project:
         self.experiments = self.root / "experiments"
         self.readme = self.root / "README.md"
 
+    def annotation_log(self, annotator: str) -> Path:
+        """An annotator's append-only label file; the id becomes a file name, so it is kept plain."""
+        if not annotator or not annotator.replace("-", "").replace("_", "").isalnum():
+            raise BenchError(f"annotator id {annotator!r} must be letters, digits, '-' or '_'")
+        return self.labels / "annotations" / f"{annotator}.jsonl"
+
     def corpus(self):
         from .corpus import load_corpus
         return load_corpus(self.seeds)
@@ -60,13 +66,105 @@ def command_validate(project: Project, args) -> int:
 
 
 def command_agreement(project: Project, args) -> int:
-    from .labels import agreement, load_annotations
-    from .reports import agreement_table
+    from .labels import agreement, disputes, load_annotations
+    from .reports import agreement_table, confusion_tables
     schema, corpus = project.schema(), project.corpus()
     passes = load_annotations(project.labels, schema, corpus)
     if len(passes) < 2:
         raise BenchError("agreement needs at least two annotation files", project.labels / "annotations")
-    print(agreement_table(agreement(passes, schema)), end="")
+    result = agreement(passes, schema)
+    print(agreement_table(result))
+    print(confusion_tables(result, {name: f.labels for name, f in schema.fields.items()}))
+    found = disputes(passes, schema, corpus)
+    print(f"{len(found)} disputed label(s)")
+    for item in found:
+        print(f"- {item['id']} {item['field']}: " + ", ".join(f"{a}={label}" for a, label in item["labels"].items()))
+    return 0
+
+
+def command_label(project: Project, args) -> int:
+    from .labelling import Session, terminal_keys
+    from .labels import read_label_file
+    from .files import read_text
+    schema, corpus = project.schema(), project.corpus()
+    path = project.annotation_log(args.annotator)
+    done = set()
+    if path.exists():
+        log = read_label_file(path, schema, corpus, revisions=True)
+        done = {row.id for row in log.rows}
+    session = Session(corpus, schema, path, read_text(project.guidelines), terminal_keys(),
+                      lambda text: (sys.stdout.write(text), sys.stdout.flush()), done)
+    saved = session.run(args.doc)
+    print(f"{saved} paragraph(s) saved to {path}")
+    return 0
+
+
+def command_labelstudio_export(project: Project, args) -> int:
+    from . import experiments
+    from .files import atomic_write, dump_json
+    from .labels import load_gold
+    from .labelstudio import export_tasks, labelling_config
+    from .tasks import tasks_from_schema
+    schema, corpus = project.schema(), project.corpus()
+    gold = load_gold(project.labels, schema, corpus)
+    ids = [p.id for p in corpus.paragraphs if args.all or p.id not in gold]
+    predictions, version = None, ""
+    if args.predict:
+        config = experiments.load_config(Path(args.predict))
+        predictions = experiments.predict_unlabelled(config, tasks_from_schema(schema), corpus, gold, ids)
+        version = f"{config.name} trained on {len(gold)} gold paragraphs"
+    out = Path(args.out)
+    config_path = Path(args.config) if args.config else out.with_suffix(".xml")
+    atomic_write(out, dump_json(export_tasks(corpus, schema, ids, predictions, version)))
+    atomic_write(config_path, labelling_config(schema))
+    print(f"{len(ids)} task(s) written to {out}; labelling config in {config_path}")
+    return 0
+
+
+def command_labelstudio_import(project: Project, args) -> int:
+    from .files import append_jsonl
+    from .labelstudio import import_annotations
+    schema, corpus = project.schema(), project.corpus()
+    path = project.annotation_log(args.annotator)
+    rows = import_annotations(Path(args.export), corpus, schema)
+    for row in rows:
+        append_jsonl(path, row)
+    print(f"{len(rows)} annotation(s) from {args.export} appended to {path}")
+    return 0
+
+
+def command_adjudicate(project: Project, args) -> int:
+    from .files import append_jsonl
+    from .labels import GOLD, adjudicate, load_annotations, load_gold, resolve
+    schema, corpus = project.schema(), project.corpus()
+    gold_path = project.labels / GOLD
+    gold_ids = set(load_gold(project.labels, schema, corpus))
+    proposed, conflicts = adjudicate(load_annotations(project.labels, schema, corpus), gold_ids, schema, corpus,
+                                     args.min_annotators)
+    if args.resolve:
+        if args.resolve in gold_ids:
+            raise BenchError(f"{args.resolve} already has a gold label; it is never overwritten", gold_path)
+        conflict = next((c for c in conflicts if c["id"] == args.resolve), None)
+        if conflict is None:
+            raise BenchError(f"{args.resolve} is not in dispute (see `bench adjudicate`)")
+        malformed = [choice for choice in args.set if "=" not in choice]
+        if malformed:
+            raise BenchError(f"--set takes FIELD=LABEL, not {malformed[0]!r}")
+        choices = dict(choice.split("=", 1) for choice in args.set)
+        append_jsonl(gold_path, resolve(conflict, choices, args.reason or "", schema))
+        print(f"resolved {args.resolve} into {gold_path}")
+        return 0
+    for row in proposed:
+        append_jsonl(gold_path, row)
+    print(f"{len(proposed)} paragraph(s) where the annotators agree added to {gold_path}")
+    print(f"{len(conflicts)} paragraph(s) in conflict")
+    paragraphs = corpus.by_id()
+    for conflict in conflicts:
+        print(f"\n{conflict['id']}: {' '.join(paragraphs[conflict['id']].text.split())[:200]}")
+        for name, given in conflict["disputed"].items():
+            print(f"  {name}: " + ", ".join(f"{a}={label}" for a, label in given.items()))
+        print(f"  resolve: bench adjudicate --resolve {conflict['id']} "
+              + " ".join(f"--set {name}=LABEL" for name in conflict["disputed"]) + ' --reason "..."')
     return 0
 
 
@@ -162,6 +260,23 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("corpus", help="list the documents, paragraph counts and duplicate paragraphs")
     commands.add_parser("validate", help="check gold and annotations against the corpus and the label scheme")
     commands.add_parser("agreement", help="inter-annotator agreement per field (Cohen's kappa, Krippendorff's alpha)")
+    label = commands.add_parser("label", help="label paragraphs in the terminal, saving each one at once")
+    label.add_argument("--annotator", required=True, help="your annotator id, e.g. a3")
+    label.add_argument("--doc", action="append", help="only this document (repeatable)")
+    adjudicate = commands.add_parser("adjudicate", help="add agreed labels to gold and list the conflicts")
+    adjudicate.add_argument("--min-annotators", type=int, default=2, help="passes needed (default: 2)")
+    adjudicate.add_argument("--resolve", metavar="ID", help="resolve one conflict into gold")
+    adjudicate.add_argument("--set", action="append", default=[], metavar="FIELD=LABEL",
+                            help="with --resolve: the chosen label of a disputed field (repeatable)")
+    adjudicate.add_argument("--reason", help="with --resolve: a one-line reason for the decision")
+    ls_export = commands.add_parser("labelstudio-export", help="Label Studio tasks (JSON) and labelling config (XML)")
+    ls_export.add_argument("out", help="the tasks file to write, e.g. tasks.json")
+    ls_export.add_argument("--config", help="the labelling config to write (default: OUT with .xml)")
+    ls_export.add_argument("--all", action="store_true", help="every paragraph, not only those without gold")
+    ls_export.add_argument("--predict", metavar="CONFIG", help="pre-annotate with this experiment's model")
+    ls_import = commands.add_parser("labelstudio-import", help="add a Label Studio JSON export to an annotator's labels")
+    ls_import.add_argument("export", help="the JSON file exported from Label Studio")
+    ls_import.add_argument("--annotator", required=True, help="whose labels they are, e.g. a3")
     run = commands.add_parser("run", help="run experiments, write records and tables")
     run.add_argument("configs", nargs="*", metavar="CONFIG", help="experiment configs (default: experiments/*.yaml)")
     run.add_argument("--all", action="store_true", help="also run the fine-tuning experiments in experiments/finetune/")
@@ -180,7 +295,8 @@ def parser() -> argparse.ArgumentParser:
 
 COMMANDS = {"corpus": command_corpus, "validate": command_validate, "agreement": command_agreement,
             "run": command_run, "perf": command_perf, "export-hf": command_export_hf,
-            "push-hf": command_push_hf}
+            "push-hf": command_push_hf, "label": command_label, "adjudicate": command_adjudicate,
+            "labelstudio-export": command_labelstudio_export, "labelstudio-import": command_labelstudio_import}
 
 
 def main(argv: list[str] | None = None) -> int:

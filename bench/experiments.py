@@ -146,10 +146,14 @@ def provenance(root: Path, corpus: Corpus, labels_dir: Path, config: Config) -> 
     }
 
 
+def frame(rows: Sequence[Example]):
+    """What a model sees: the paragraph texts and the stance target's description."""
+    import pandas as pd
+    return pd.DataFrame({"text": [e.text for e in rows], "target": [e.target for e in rows]})
+
+
 def run_evaluation(config: Config, task: Task, examples: list[Example], evaluation: Evaluation) -> dict:
     """Fit and predict every fold for every seed, pool the test predictions and score them."""
-    import pandas as pd
-
     model = build_model(config.model, config.params)
     folds = []
     test_rows: list[Example] = []
@@ -165,7 +169,6 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
         folds.append({"train_docs": list(fold.train_docs), "test_docs": list(fold.test_docs),
                       "n_train": len(train), "n_test": len(test),
                       "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)})
-        frame = lambda rows: pd.DataFrame({"text": [e.text for e in rows], "target": [e.target for e in rows]})
         train_frame, test_frame = frame(train), frame(test)
         for i, seed in enumerate(config.seeds):
             fitted = configured(model, seed, task.definitions).fit(train_frame, [e.label for e in train])
@@ -199,6 +202,22 @@ def run_experiment(config: Config, tasks: dict[str, Task], corpus: Corpus, gold:
             for evaluation in evaluations(setting, examples):
                 results.append(run_evaluation(config, task, examples, evaluation))
     return results
+
+
+def predict_unlabelled(config: Config, tasks: dict[str, Task], corpus: Corpus, gold: dict[str, LabelRow],
+                       ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Labels for the given paragraphs from the config's model trained on all gold paragraphs of its kinds."""
+    paragraphs = corpus.by_id()
+    predictions: dict[str, dict[str, str]] = {i: {} for i in ids}
+    for name in config.tasks:
+        task = tasks[name]
+        train = build_examples(task, corpus, gold, config.kinds)
+        todo = [Example(i, paragraphs[i].doc, paragraphs[i].language, paragraphs[i].story, "", task.target or "",
+                        paragraphs[i].text, "") for i in ids]
+        model = configured(build_model(config.model, config.params), config.seeds[0], task.definitions)
+        for i, label in zip(ids, model.fit(frame(train), [e.label for e in train]).predict(frame(todo))):
+            predictions[i][name] = str(label)
+    return predictions
 
 
 def write_record(experiments_dir: Path, config: Config, results: list[dict], origin: dict) -> Path:

@@ -97,6 +97,22 @@ def atomic_write(path: Path, content: str | bytes) -> None:
         raise
 
 
+def append_jsonl(path: Path, row: dict) -> None:
+    """Append one row with a single write, then fsync: a killed process never loses a finished row."""
+    line = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise BenchError(f"cannot write: {err.strerror}", path) from None
+    try:
+        os.write(descriptor, line)
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

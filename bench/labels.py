@@ -69,10 +69,15 @@ def parse_row(raw: dict, schema: Schema, path: Path, line: int) -> LabelRow:
     return LabelRow(raw["id"], raw["sha256"], labels, line, note, reasons)
 
 
-def read_label_file(path: Path, schema: Schema, corpus: Corpus) -> LabelFile:
-    """Read one JSON-lines label file and check each row against the schema and the corpus."""
+def read_label_file(path: Path, schema: Schema, corpus: Corpus, revisions: bool = False) -> LabelFile:
+    """Read one JSON-lines label file and check each row against the schema and the corpus.
+
+    Annotation files are append-only logs (`revisions=True`): a later row for a paragraph replaces an
+    earlier one. In gold every paragraph appears once.
+    """
     paragraphs = corpus.by_id()
-    rows: list[LabelRow] = []
+    rows: dict[str, LabelRow] = {}
+    stale: dict[str, BenchError] = {}
     problems: list[BenchError] = []
     mentioned: set[str] = set()
     first_line: dict[str, int] = {}
@@ -84,7 +89,7 @@ def read_label_file(path: Path, schema: Schema, corpus: Corpus) -> LabelFile:
         except BenchError as err:
             problems.append(err)
             continue
-        if row.id in first_line:
+        if row.id in first_line and not revisions:
             problems.append(BenchError(f"duplicate id {row.id!r} (first on line {first_line[row.id]})", path, line))
             continue
         first_line[row.id] = line
@@ -94,12 +99,13 @@ def read_label_file(path: Path, schema: Schema, corpus: Corpus) -> LabelFile:
                                        path, line))
             continue
         if paragraph.sha256 != row.sha256:
-            problems.append(BenchError(
+            stale[row.id] = BenchError(
                 f"stale label for {row.id}: the paragraph's text changed "
-                f"({corpus.seed_file(row.id)}:{paragraph.line}); relabel it", path, line))
+                f"({corpus.seed_file(row.id)}:{paragraph.line}); relabel it", path, line)
             continue
-        rows.append(row)
-    return LabelFile(path, rows, problems, mentioned)
+        stale.pop(row.id, None)  # a fresh label replaces a stale one
+        rows[row.id] = row
+    return LabelFile(path, list(rows.values()), problems + list(stale.values()), mentioned)
 
 
 def annotation_paths(labels_dir: Path) -> list[Path]:
@@ -107,8 +113,11 @@ def annotation_paths(labels_dir: Path) -> list[Path]:
 
 
 def load_gold(labels_dir: Path, schema: Schema, corpus: Corpus) -> dict[str, LabelRow]:
-    """Gold labels by paragraph id; raises on the first problem, since experiments need clean gold."""
-    gold = read_label_file(labels_dir / GOLD, schema, corpus)
+    """Gold labels by paragraph id, possibly not yet covering every paragraph; raises on the first problem."""
+    path = labels_dir / GOLD
+    if not path.exists():
+        return {}
+    gold = read_label_file(path, schema, corpus)
     if gold.problems:
         raise gold.problems[0]
     return gold.by_id()
@@ -133,7 +142,7 @@ def validate(labels_dir: Path, schema: Schema, corpus: Corpus) -> list[BenchErro
                     gold_path))
     for path in annotation_paths(labels_dir):
         try:
-            problems.extend(read_label_file(path, schema, corpus).problems)
+            problems.extend(read_label_file(path, schema, corpus, revisions=True).problems)
         except BenchError as err:
             problems.append(err)
     return problems
@@ -143,7 +152,7 @@ def load_annotations(labels_dir: Path, schema: Schema, corpus: Corpus) -> dict[s
     """Each annotator's labels by paragraph id, keyed by annotator id (the file name)."""
     passes = {}
     for path in annotation_paths(labels_dir):
-        label_file = read_label_file(path, schema, corpus)
+        label_file = read_label_file(path, schema, corpus, revisions=True)
         if label_file.problems:
             raise label_file.problems[0]
         passes[path.stem] = label_file.by_id()
@@ -169,8 +178,11 @@ def agreement(passes: dict[str, dict[str, LabelRow]], schema: Schema) -> dict:
             with warnings.catch_warnings():  # kappa is undefined (nan, shown as n/a) when both use one label
                 warnings.simplefilter("ignore")
                 kappa = float(cohen_kappa_score(a, b, labels=list(code.values()))) if len(a) else float("nan")
+            confusion = np.zeros((len(spec.labels), len(spec.labels)), dtype=int)
+            np.add.at(confusion, (a.astype(int), b.astype(int)), 1)
             pairs.append({"annotators": [annotators[left], annotators[right]], "units": int(shared.sum()),
-                          "raw_agreement": float(np.mean(a == b)) if len(a) else float("nan"), "cohen_kappa": kappa})
+                          "raw_agreement": float(np.mean(a == b)) if len(a) else float("nan"), "cohen_kappa": kappa,
+                          "confusion": confusion.tolist()})
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -180,3 +192,60 @@ def agreement(passes: dict[str, dict[str, LabelRow]], schema: Schema) -> dict:
             alpha = float("nan")
         result[name] = {"pairs": pairs, "krippendorff_alpha": alpha}
     return result
+
+
+def disputes(passes: dict[str, dict[str, LabelRow]], schema: Schema, corpus: Corpus) -> list[dict]:
+    """Paragraphs and fields on which the annotators who labelled them disagree, in corpus order."""
+    found = []
+    for paragraph in corpus.paragraphs:
+        rows = {a: p[paragraph.id] for a, p in sorted(passes.items()) if paragraph.id in p}
+        for name in schema.label_fields:
+            given = {annotator: row.labels[name] for annotator, row in rows.items()}
+            if len(set(given.values())) > 1:
+                found.append({"id": paragraph.id, "field": name, "labels": given})
+    return found
+
+
+def adjudicate(passes: dict[str, dict[str, LabelRow]], gold_ids: set[str], schema: Schema, corpus: Corpus,
+               min_annotators: int = 2) -> tuple[list[dict], list[dict]]:
+    """Gold rows where enough annotators agree on every field, and the conflicts a person must resolve.
+
+    Paragraphs already in gold are never proposed again, so a resolved gold label is never overwritten.
+    """
+    proposed, conflicts = [], []
+    for paragraph in corpus.paragraphs:
+        if paragraph.id in gold_ids:
+            continue
+        rows = {a: p[paragraph.id] for a, p in sorted(passes.items()) if paragraph.id in p}
+        if len(rows) < min_annotators:
+            continue
+        agreed, disputed = {}, {}
+        for name in schema.label_fields:
+            given = {annotator: row.labels[name] for annotator, row in rows.items()}
+            if len(set(given.values())) == 1:
+                agreed[name] = next(iter(given.values()))
+            else:
+                disputed[name] = given
+        if disputed:
+            conflicts.append({"id": paragraph.id, "sha256": paragraph.sha256, "agreed": agreed, "disputed": disputed})
+        else:
+            proposed.append({"id": paragraph.id, "sha256": paragraph.sha256, **agreed})
+    return proposed, conflicts
+
+
+def resolve(conflict: dict, choices: dict[str, str], reason: str, schema: Schema) -> dict:
+    """The gold row for one conflict: the agreed labels, a person's choice for each disputed field, and why."""
+    missing = sorted(set(conflict["disputed"]) - set(choices))
+    if missing:
+        raise BenchError(f"{conflict['id']}: choose a label for {', '.join(missing)}")
+    unknown = sorted(set(choices) - set(conflict["disputed"]))
+    if unknown:
+        raise BenchError(f"{conflict['id']}: {', '.join(unknown)} not in dispute")
+    for name, label in choices.items():
+        if label not in schema.fields[name].labels:
+            raise BenchError(f"{conflict['id']}: unknown label {label!r} for {name} "
+                             f"(allowed: {', '.join(schema.fields[name].labels)})")
+    if not reason.strip():
+        raise BenchError(f"{conflict['id']}: give a one-line reason for the decision")
+    return {"id": conflict["id"], "sha256": conflict["sha256"], **conflict["agreed"], **choices,
+            "reasons": {name: reason.strip() for name in choices}}

@@ -194,6 +194,19 @@ def agreement_table(result: dict) -> str:
                            "Krippendorff's alpha"], rows)
 
 
+def confusion_tables(result: dict, schema_labels: dict[str, tuple[str, ...]]) -> str:
+    """Each pair's confusion table per field: rows are the first annotator's labels, columns the second's."""
+    parts = []
+    for field, values in result.items():
+        labels = list(schema_labels[field])
+        for pair in values["pairs"]:
+            left, right = pair["annotators"]
+            rows = [[label, *map(str, counts)] for label, counts in zip(labels, pair["confusion"])]
+            parts.append(f"{field}: {left} (rows) by {right} (columns)\n\n"
+                         + markdown_table([f"{left} \\ {right}", *labels], rows))
+    return "\n".join(parts)
+
+
 def _number(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
 

@@ -64,11 +64,11 @@ def tasks_from_schema(schema: Schema) -> dict[str, Task]:
 
 
 def build_examples(task: Task, corpus: Corpus, gold: dict[str, LabelRow], kinds: Sequence[str]) -> list[Example]:
-    """The task's rows, one per paragraph of the chosen kinds, in corpus order."""
+    """The task's rows, one per labelled paragraph of the chosen kinds, in corpus order."""
     examples = []
     for p in corpus.paragraphs:
-        row = gold[p.id]
-        if row.labels["kind"] in kinds:
+        row = gold.get(p.id)
+        if row is not None and row.labels["kind"] in kinds:
             examples.append(Example(p.id, p.doc, p.language, p.story, row.labels["kind"], task.target or "",
                                     p.text, row.labels[task.name]))
     return examples
