@@ -20,8 +20,10 @@ run: $(STAMP)
 	$(BIN)/bench validate
 	$(BIN)/bench run --all
 
+# The test suite, then the reproducibility gate: the default experiments must reproduce the committed tables.
 test: $(STAMP)
 	$(BIN)/pytest
+	$(BIN)/bench run --check
 
 # Wall time and peak memory of the commands, written to the README's performance block.
 perf: $(STAMP)

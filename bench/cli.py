@@ -169,8 +169,19 @@ def command_adjudicate(project: Project, args) -> int:
 
 
 def command_run(project: Project, args) -> int:
-    from . import experiments, reports
-    from .labels import agreement, load_annotations, load_gold, validate
+    if args.check:
+        return check_reproducible(project, args)
+    from . import experiments
+    paths = [Path(p) for p in args.configs] or experiments.config_paths(project.experiments, args.all)
+    run_experiments(project, paths)
+    print(publish(project), end="")
+    return 0
+
+
+def run_experiments(project: Project, paths: list[Path]) -> None:
+    """Check every config first, then run each and write its record."""
+    from . import experiments
+    from .labels import load_gold, validate
     from .tasks import tasks_from_schema
 
     schema, corpus = project.schema(), project.corpus()
@@ -178,7 +189,6 @@ def command_run(project: Project, args) -> int:
     if problems:
         raise problems[0]
     gold = load_gold(project.labels, schema, corpus)
-    paths = [Path(p) for p in args.configs] or experiments.config_paths(project.experiments, args.all)
     if not paths:
         raise BenchError("no experiment configs (*.yaml)", project.experiments)
     tasks = tasks_from_schema(schema)
@@ -189,15 +199,63 @@ def command_run(project: Project, args) -> int:
         origin = experiments.provenance(project.root, corpus, project.labels, config)
         results = experiments.run_experiment(config, tasks, corpus, gold)
         experiments.write_record(project.experiments, config, results, origin)
+
+
+CHECKED = ("README.md", "errors.md", "tables/results.md", "tables/results.csv", "tables/results.tex")
+
+
+def check_reproducible(project: Project, args) -> int:
+    """Rerun the default experiments in a scratch copy beside the committed records; diff the derived text."""
+    import difflib
+    import shutil
+    import tempfile
+
+    from . import experiments
+    from .performance import scratch_copy
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Project(folder)
+        scratch_copy(project.root, scratch.root)
+        shutil.copytree(project.experiments / experiments.RECORDS, scratch.experiments / experiments.RECORDS)
+        paths = [scratch.experiments / Path(p).relative_to(project.experiments) for p in args.configs] or \
+            experiments.config_paths(scratch.experiments)
+        run_experiments(scratch, paths)
+        publish(scratch)
+        differences = []
+        for name in CHECKED:
+            committed, fresh = project.experiments / "results" / name, scratch.experiments / "results" / name
+            old = committed.read_text(encoding="utf-8").splitlines(keepends=True) if committed.exists() else []
+            new = fresh.read_text(encoding="utf-8").splitlines(keepends=True)
+            differences += difflib.unified_diff(old, new, f"committed/{name}", f"rerun/{name}")
+    if differences:
+        sys.stdout.writelines(differences)
+        print(f"\nerror: the rerun differs from the committed results ({len(paths)} experiment(s) rerun)",
+              file=sys.stderr)
+        return 1
+    print(f"ok: {len(paths)} experiment(s) rerun; the committed tables are reproduced exactly")
+    return 0
+
+
+def publish(project: Project) -> str:
+    """Regenerate every table, page and figure from the records; refresh the README's results block."""
+    from . import experiments, reports
+    from .labels import agreement, load_annotations, load_gold
+    schema, corpus = project.schema(), project.corpus()
     records = reports.load_records(project.experiments / experiments.RECORDS)
-    reports.write_tables(project.experiments, records)
+    if not records:
+        raise BenchError("no result records; run `bench run` first", project.experiments / experiments.RECORDS)
     passes = load_annotations(project.labels, schema, corpus)
-    block = reports.main_tables(records)
+    tables = reports.publish(project.experiments, records, passes, corpus, load_gold(project.labels, schema, corpus),
+                             schema)
+    block = tables
     if len(passes) >= 2:
         block += "\n**Annotator agreement** (two blind passes, before adjudication)\n\n" + reports.agreement_table(
             agreement(passes, schema))
     reports.update_readme(project.readme, "results", block)
-    print(reports.main_tables(records), end="")
+    return tables
+
+
+def command_report(project: Project, args) -> int:
+    print(publish(project), end="")
     return 0
 
 
@@ -280,6 +338,9 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run experiments, write records and tables")
     run.add_argument("configs", nargs="*", metavar="CONFIG", help="experiment configs (default: experiments/*.yaml)")
     run.add_argument("--all", action="store_true", help="also run the fine-tuning experiments in experiments/finetune/")
+    run.add_argument("--check", action="store_true",
+                     help="rerun the (default) experiments in a scratch copy and fail with a diff if the committed "
+                          "tables differ; nothing in the checkout changes")
     export_hf = commands.add_parser("export-hf", help="write the Hugging Face dataset folder (Parquet and card)")
     export_hf.add_argument("out", help="the folder to write; an earlier export there is replaced")
     push_hf = commands.add_parser("push-hf", help="upload the dataset to the Hugging Face Hub in one commit")
@@ -287,6 +348,7 @@ def parser() -> argparse.ArgumentParser:
     push_hf.add_argument("--private", action="store_true", help="create the repository as private")
     push_hf.add_argument("--dry-run", action="store_true", help="list what would be uploaded; use no network")
     push_hf.add_argument("--folder", help="upload this export instead of a fresh one")
+    commands.add_parser("report", help="regenerate tables, results page, error analysis and figures from the records")
     perf = commands.add_parser("perf", help="measure wall time and peak memory of the commands; update the README")
     perf.add_argument("--repeats", type=int, default=3, help="runs per quick command (default: 3)")
     perf.add_argument("--no-fine-tuning", action="store_true", help="skip timing the slow fine-tuning run")
@@ -296,7 +358,8 @@ def parser() -> argparse.ArgumentParser:
 COMMANDS = {"corpus": command_corpus, "validate": command_validate, "agreement": command_agreement,
             "run": command_run, "perf": command_perf, "export-hf": command_export_hf,
             "push-hf": command_push_hf, "label": command_label, "adjudicate": command_adjudicate,
-            "labelstudio-export": command_labelstudio_export, "labelstudio-import": command_labelstudio_import}
+            "labelstudio-export": command_labelstudio_export, "labelstudio-import": command_labelstudio_import,
+            "report": command_report}
 
 
 def main(argv: list[str] | None = None) -> int:

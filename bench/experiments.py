@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import yaml
 
 from .corpus import Corpus
@@ -19,7 +20,7 @@ from .models import build_model, configured
 from .scores import per_class, summarize
 from .tasks import SETTINGS, Evaluation, Example, Task, build_examples, evaluations, split
 
-CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "seeds", "bootstrap")
+CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "seeds", "bootstrap", "train_sizes")
 MODEL_KEYS = ("name", "params")
 BOOTSTRAP_KEYS = ("resamples", "seed", "confidence")
 RECORDS = Path("results") / "records"
@@ -39,6 +40,7 @@ class Config:
     bootstrap_seed: int = 0
     confidence: float = 0.95
     description: str = ""
+    train_sizes: tuple[int, ...] = ()  # a learning curve: train on this many paragraphs of each fold
 
 
 def _check_keys(node: yaml.MappingNode, allowed: Sequence[str], path: Path, where: str) -> dict[str, int]:
@@ -99,13 +101,16 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
     resamples = bootstrap.get("resamples", 1000)
     if not isinstance(resamples, int) or resamples < 1:
         raise BenchError("'bootstrap.resamples' must be a positive integer", path, lines.get("bootstrap"))
+    sizes = data.get("train_sizes", [])
+    if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 2 for n in sizes):
+        raise BenchError("'train_sizes' must be a list of integers of at least 2", path, lines.get("train_sizes"))
     defaults = Config("", "")
     config = Config(
         name=str(data.get("name", path.stem)), model=str(data["model"]["name"]), params=params,
         tasks=string_list("tasks", defaults.tasks), settings=string_list("settings", defaults.settings),
         kinds=string_list("kinds", defaults.kinds), seeds=tuple(seeds), resamples=resamples,
         bootstrap_seed=int(bootstrap.get("seed", 0)), confidence=float(bootstrap.get("confidence", 0.95)),
-        description=str(data.get("description", "")),
+        description=str(data.get("description", "")), train_sizes=tuple(sizes),
     )
     try:
         build_model(config.model, config.params)
@@ -152,7 +157,20 @@ def frame(rows: Sequence[Example]):
     return pd.DataFrame({"text": [e.text for e in rows], "target": [e.target for e in rows]})
 
 
-def run_evaluation(config: Config, task: Task, examples: list[Example], evaluation: Evaluation) -> dict:
+def subsample(train: list[Example], size: int | None, seed: int) -> list[Example]:
+    """`size` training paragraphs drawn with the seed, redrawn until two classes are in; all if size is None."""
+    if size is None or size >= len(train):
+        return train
+    rng = np.random.default_rng(seed)
+    for _ in range(100):
+        chosen = [train[i] for i in sorted(rng.choice(len(train), size, replace=False))]
+        if len({e.label for e in chosen}) > 1:
+            return chosen
+    return chosen
+
+
+def run_evaluation(config: Config, task: Task, examples: list[Example], evaluation: Evaluation,
+                   train_size: int | None = None) -> dict:
     """Fit and predict every fold for every seed, pool the test predictions and score them."""
     model = build_model(config.model, config.params)
     folds = []
@@ -167,16 +185,18 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
             raise BenchError(f"{config.name}: {task.name} {evaluation.name}: training documents "
                              f"{', '.join(fold.train_docs)} have a single class")
         folds.append({"train_docs": list(fold.train_docs), "test_docs": list(fold.test_docs),
-                      "n_train": len(train), "n_test": len(test),
+                      "n_train": min(train_size or len(train), len(train)), "n_test": len(test),
                       "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)})
-        train_frame, test_frame = frame(train), frame(test)
+        test_frame = frame(test)
         for i, seed in enumerate(config.seeds):
-            fitted = configured(model, seed, task.definitions).fit(train_frame, [e.label for e in train])
+            drawn = subsample(train, train_size, seed)
+            fitted = configured(model, seed, task.definitions).fit(frame(drawn), [e.label for e in drawn])
             predictions[i].extend(str(label) for label in fitted.predict(test_frame))
         test_rows.extend(test)
     gold = [e.label for e in test_rows]
     return {
         "task": task.name,
+        "train_size": train_size,
         "setting": evaluation.setting,
         "train_language": evaluation.train_language,
         "test_language": evaluation.test_language,
@@ -200,7 +220,8 @@ def run_experiment(config: Config, tasks: dict[str, Task], corpus: Corpus, gold:
         examples = build_examples(task, corpus, gold, config.kinds)
         for setting in config.settings:
             for evaluation in evaluations(setting, examples):
-                results.append(run_evaluation(config, task, examples, evaluation))
+                for size in config.train_sizes or (None,):
+                    results.append(run_evaluation(config, task, examples, evaluation, size))
     return results
 
 
@@ -223,6 +244,7 @@ def predict_unlabelled(config: Config, tasks: dict[str, Task], corpus: Corpus, g
 def write_record(experiments_dir: Path, config: Config, results: list[dict], origin: dict) -> Path:
     path = experiments_dir / RECORDS / f"{config.name}.json"
     atomic_write(path, dump_json({"experiment": config.name, "model": config.model,
+                                  "learning_curve": bool(config.train_sizes),
                                   "description": config.description, "provenance": origin,
                                   "results": results}))
     return path

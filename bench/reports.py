@@ -19,8 +19,8 @@ METRIC_NAMES = {"macro_f1": "macro-F1", "f_avg": "F_avg", "accuracy": "accuracy"
 MODEL_ORDER = ("majority", "stratified", "tfidf", "zero_shot", "encoder_logreg", "fine_tuned")
 
 
-def load_records(records_dir: Path) -> list[dict]:
-    """Every record, baselines first, then by model kind and experiment name."""
+def load_records(records_dir: Path, learning_curves: bool = False) -> list[dict]:
+    """The result records (or only the learning curves), baselines first, then by model kind and name."""
     records = []
     for path in sorted(records_dir.glob("*.json")):
         try:
@@ -28,6 +28,7 @@ def load_records(records_dir: Path) -> list[dict]:
         except json.JSONDecodeError as err:
             raise BenchError(f"malformed record: {err.msg}", path, err.lineno) from None
     rank = {model: i for i, model in enumerate(MODEL_ORDER)}
+    records = [r for r in records if bool(r.get("learning_curve")) == learning_curves]
     return sorted(records, key=lambda r: (rank.get(r["model"], len(rank)), r["experiment"]))
 
 
@@ -234,3 +235,163 @@ def update_readme(readme: Path, section: str, block: str) -> bool:
     if updated != text:
         atomic_write(readme, updated)
     return True
+
+
+ALPHA = 0.05
+HEADLINE = "multilingual:all"
+
+
+def seed_predictions(result: dict) -> list[list[str]]:
+    """Each seed's predictions for the test paragraphs, in the record's order."""
+    rows = result["predictions"]
+    return [[row["pred"][i] for row in rows] for i in range(len(rows[0]["pred"]))] if rows else []
+
+
+def significance(records: list[dict], resamples: int = 1000, seed: int = 0) -> dict[tuple[str, str], dict]:
+    """Per task and evaluation: the best experiment by mean macro-F1 and each other's paired-bootstrap p-value."""
+    from .scores import paired_bootstrap
+
+    cells: dict[tuple[str, str], dict[str, dict]] = {}
+    for record in records:
+        for result in record["results"]:
+            cells.setdefault((result["task"], result["evaluation"]), {})[record["experiment"]] = result
+    tests = {}
+    for key, results in cells.items():
+        best = max(sorted(results), key=lambda name: results[name]["scores"]["macro_f1"]["mean"])
+        reference = results[best]
+        gold = [row["gold"] for row in reference["predictions"]]
+        order = [row["id"] for row in reference["predictions"]]
+        p_values = {}
+        for name, result in sorted(results.items()):
+            if name == best:
+                continue
+            position = {row["id"]: i for i, row in enumerate(result["predictions"])}
+            aligned = [[preds[position[i]] for i in order] for preds in seed_predictions(result)]
+            p_values[name] = paired_bootstrap(gold, seed_predictions(reference), aligned, reference["labels"],
+                                              resamples, seed)
+        tests[key] = {"best": best, "p": p_values}
+    return tests
+
+
+def marked_tables(records: list[dict], tests: dict) -> str:
+    """Macro-F1 per task with the best result in bold and † on results the test cannot tell from it."""
+    parts = []
+    for task in task_order(records):
+        header, rows = table_rows(records, task, "macro_f1")
+        evaluations = header[1:1 + len(evaluation_order(records))]
+        for row in rows:
+            for column, evaluation in enumerate(evaluations, start=1):
+                test = tests.get((task, evaluation))
+                if not test or not row[column]:
+                    continue
+                if test["best"] == row[0]:
+                    row[column] = f"**{row[column]}**"
+                elif test["p"].get(row[0], 0) >= ALPHA:
+                    row[column] += " †"
+        parts.append(f"### {task}\n\n" + markdown_table(header, rows))
+    return "\n".join(parts)
+
+
+def per_class_tables(records: list[dict], evaluation: str = HEADLINE) -> str:
+    """F1 of every class for every experiment in one evaluation, averaged over seeds."""
+    from .scores import per_class
+
+    parts = []
+    cells = results_by_cell(records)
+    for task in task_order(records):
+        labels: list[str] = []
+        rows = []
+        for record in records:
+            result = cells.get((record["experiment"], task, evaluation))
+            if not result:
+                continue
+            labels = result["labels"]
+            gold = [row["gold"] for row in result["predictions"]]
+            scores = [per_class(gold, pred, labels) for pred in seed_predictions(result)]
+            rows.append([record["experiment"], *(f"{sum(s[label]['f1'] for s in scores) / len(scores):.3f}"
+                                                 for label in labels)])
+        if rows:
+            support = [str(sum(row["gold"] == label for row in result["predictions"])) for label in labels]
+            rows.append(["(test paragraphs)", *support])
+            parts.append(f"### {task}\n\n" + markdown_table(["model", *labels], rows))
+    return "\n".join(parts)
+
+
+def best_results(records: list[dict], tests: dict, evaluation: str) -> list[tuple[str, str, dict]]:
+    """(task, experiment, result) of each task's best experiment in one evaluation."""
+    cells = results_by_cell(records)
+    return [(task, tests[(task, evaluation)]["best"], cells[(tests[(task, evaluation)]["best"], task, evaluation)])
+            for task in task_order(records) if (task, evaluation) in tests]
+
+
+def human_reference(records: list[dict], passes: dict, body_ids: set[str], tests: dict,
+                    evaluation: str = HEADLINE) -> str:
+    """Each annotator pair's macro-F1 against the other on body paragraphs, beside the best model."""
+    from .scores import point_scores
+
+    rows = []
+    annotators = sorted(passes)
+    for task, name, best in best_results(records, tests, evaluation):
+        for left, right in ((a, b) for i, a in enumerate(annotators) for b in annotators[i + 1:]):
+            shared = sorted(body_ids & set(passes[left]) & set(passes[right]))
+            reference = [passes[left][i].labels[task] for i in shared]
+            other = [passes[right][i].labels[task] for i in shared]
+            agreement = point_scores(reference, other, best["labels"], False)["macro_f1"]
+            rows.append([task, f"{left} vs {right}", f"{agreement:.3f}", name,
+                         cell(best["scores"]["macro_f1"], len(best["scores"]["macro_f1"]["per_seed"]))])
+    return markdown_table(["task", "annotators", "annotator macro-F1", f"best model ({evaluation})", "its macro-F1"],
+                          rows)
+
+
+def error_analysis(records: list[dict], texts: dict[str, str], tests: dict, evaluation: str = HEADLINE) -> str:
+    """The best model's misclassified test paragraphs per task, with gold and predicted labels."""
+    parts = ["# Error analysis\n\nGenerated by `bench report`. For each task, the paragraphs that the best model "
+             f"in `{evaluation}` got wrong (the prediction of its first seed).\n"]
+    for task, name, result in best_results(records, tests, evaluation):
+        wrong = [row for row in result["predictions"] if row["pred"][0] != row["gold"]]
+        rows = [[row["id"], row["gold"], row["pred"][0], " ".join(texts[row["id"]].split())[:160].replace("|", "/")]
+                for row in wrong]
+        parts.append(f"## {task}: {name}, {len(wrong)} of {len(result['predictions'])} wrong\n\n"
+                     + markdown_table(["paragraph", "gold", "predicted", "text"], rows))
+    return "\n".join(parts)
+
+
+def results_page(records: list[dict], tests: dict, human: str) -> str:
+    figures = ("label_distribution", "confusion_matrices", "transfer_heatmap", "learning_curve")
+    return (
+        "# Results\n\nGenerated by `bench report` from the records in `records/`; do not edit. Cells: macro-F1, "
+        "mean±sd over seeds [95% percentile bootstrap CI over test paragraphs]. In each column the best result is "
+        f"**bold**; † marks results that a paired bootstrap test (1000 resamples, one-sided p ≥ {ALPHA}) cannot "
+        "tell apart from it. `ratio A>B` is the cross-lingual macro-F1 divided by the in-language macro-F1 of B. "
+        "CSV and LaTeX versions: [tables/](tables/); error analysis: [errors.md](errors.md).\n\n"
+        "## Main table\n\n" + marked_tables(records, tests)
+        + "\n## Annotators as a human reference\n\nEach annotator pair's macro-F1 against each other on the body "
+          "paragraphs, beside the best model. The passes were made by AI annotation agents, so this is a "
+          "reference point, not a human ceiling.\n\n" + human
+        + f"\n## Per-class F1 ({HEADLINE})\n\n" + per_class_tables(records)
+        + "\n## Figures\n\n" + "".join(f"![{name}](figures/{name}.png)\n\n" for name in figures)
+        + "PDF versions for papers are in [figures/](figures/).\n")
+
+
+def publish(experiments_dir: Path, records: list[dict], passes: dict, corpus, gold: dict, schema) -> str:
+    """Everything derived from the records: tables, results page, error analysis and figures."""
+    from . import figures
+    from .release import config_rows
+
+    tests = significance(records)
+    write_tables(experiments_dir, records)
+    body = {i for i, row in gold.items() if row.labels["kind"] == "body"}
+    results = experiments_dir / "results"
+    atomic_write(results / "README.md", results_page(records, tests, human_reference(records, passes, body, tests)))
+    texts = {p.id: p.text for p in corpus.paragraphs}
+    atomic_write(results / "errors.md", error_analysis(records, texts, tests))
+    folder = experiments_dir / figures.FIGURES
+    rows = config_rows(corpus, gold, schema)["paragraphs"]
+    figures.save(figures.label_distribution(rows, {n: f.labels for n, f in schema.fields.items()}), folder,
+                 "label_distribution")
+    figures.save(figures.confusion_matrices(records, tests), folder, "confusion_matrices")
+    figures.save(figures.transfer_heatmap(records), folder, "transfer_heatmap")
+    curves = load_records(experiments_dir / "results" / "records", learning_curves=True)
+    if curves:
+        figures.save(figures.learning_curve(curves), folder, "learning_curve")
+    return marked_tables(records, tests)

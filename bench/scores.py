@@ -104,6 +104,32 @@ def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], label
     return summary
 
 
+def paired_bootstrap(gold: Sequence[str], best: Sequence[Sequence[str]], other: Sequence[Sequence[str]],
+                     labels: Sequence[str], resamples: int, seed: int, metric: str = "macro_f1") -> float:
+    """One-sided p-value that `other` scores at least as high as `best` on the same test paragraphs.
+
+    Both models' seed-averaged scores are computed on each resample of paragraphs; the p-value is the
+    share of resamples where `best` does not beat `other` (Koehn 2004; Berg-Kirkpatrick et al. 2012).
+    """
+    stance = metric == "f_avg"
+    index = {label: i for i, label in enumerate(labels)}
+    for label in sorted({p for preds in (*best, *other) for p in preds} - set(index)):
+        index[label] = len(index)
+    gold_idx = np.array([index[g] for g in gold])
+    present = np.array([index[label] for label in present_labels(gold, labels)])
+    poles = np.array([index[p] for p in STANCE_POLES]) if stance else None
+    draws = np.random.default_rng(seed).integers(0, len(gold), size=(resamples, len(gold)))
+
+    def mean_score(predictions: Sequence[Sequence[str]]) -> np.ndarray:
+        total = 0
+        for pred in predictions:
+            pred_idx = np.array([index[p] for p in pred])
+            total = total + resampled_scores(gold_idx[draws], pred_idx[draws], present, poles, len(index))[metric]
+        return total / len(predictions)
+
+    return float(np.mean(mean_score(best) - mean_score(other) <= 0))
+
+
 def transfer_ratio(cross_lingual: float, in_language: float) -> float | None:
     """How much of the in-language score survives the change of language; None where undefined."""
     return cross_lingual / in_language if in_language > 0 else None

@@ -10,7 +10,7 @@ from bench.reports import TABLES
 def test_end_to_end_run_on_the_seed_corpus(project, capsys):
     assert main(["--root", str(project.root), "run"]) == 0
     printed = capsys.readouterr().out
-    assert "**topic**" in printed and "tfidf" in printed
+    assert "### topic" in printed and "tfidf" in printed
     tables = project.experiments / TABLES
     first = {p.name: p.read_bytes() for p in tables.iterdir()}
     assert set(first) == {"results.md", "results.csv", "results.tex"}

@@ -60,3 +60,20 @@ def test_summary_is_seeded_and_brackets_the_mean():
 def test_transfer_ratio():
     assert transfer_ratio(0.3, 0.6) == 0.5
     assert transfer_ratio(0.3, 0.0) is None
+
+
+def test_paired_bootstrap_matches_exact_enumeration():
+    import itertools
+    from bench.scores import paired_bootstrap
+    # Three paragraphs: the best model is right on all, the other on the first only. Enumerate all 27
+    # equally likely resamples: the other ties or wins exactly when every draw is paragraph 0.
+    gold = ["favor", "against", "none"]
+    best = [["favor", "against", "none"]]
+    other = [["favor", "none", "against"]]
+    exact_ties = sum(1 for draw in itertools.product(range(3), repeat=3)
+                     if point_scores([gold[i] for i in draw], [best[0][i] for i in draw], LABELS, False)["macro_f1"]
+                     <= point_scores([gold[i] for i in draw], [other[0][i] for i in draw], LABELS, False)["macro_f1"])
+    assert exact_ties == 1
+    p = paired_bootstrap(gold, best, other, LABELS, resamples=20000, seed=3)
+    assert abs(p - exact_ties / 27) < 0.01
+    assert paired_bootstrap(gold, best, best, LABELS, resamples=100, seed=0) == 1.0
