@@ -26,6 +26,14 @@ class Project:
             raise BenchError(f"annotator id {annotator!r} must be letters, digits, '-' or '_'")
         return self.labels / "annotations" / f"{annotator}.jsonl"
 
+    def valid_gold(self, schema, corpus):
+        """Gold labels, after checking every label file; experiments and releases need complete, clean labels."""
+        from .labels import load_gold, validate
+        problems = validate(self.labels, schema, corpus)
+        if problems:
+            raise problems[0]
+        return load_gold(self.labels, schema, corpus)
+
     def corpus(self):
         from .corpus import load_corpus
         return load_corpus(self.seeds)
@@ -181,14 +189,10 @@ def command_run(project: Project, args) -> int:
 def run_experiments(project: Project, paths: list[Path]) -> None:
     """Check every config first, then run each and write its record."""
     from . import experiments
-    from .labels import load_gold, validate
     from .tasks import tasks_from_schema
 
     schema, corpus = project.schema(), project.corpus()
-    problems = validate(project.labels, schema, corpus)
-    if problems:
-        raise problems[0]
-    gold = load_gold(project.labels, schema, corpus)
+    gold = project.valid_gold(schema, corpus)
     if not paths:
         raise BenchError("no experiment configs (*.yaml)", project.experiments)
     tasks = tasks_from_schema(schema)
@@ -272,13 +276,10 @@ def command_perf(project: Project, args) -> int:
 def release_inputs(project: Project):
     """What the release is made of: corpus, gold, scheme, the latest records and the agreement figures."""
     from . import experiments, reports
-    from .labels import agreement, load_annotations, load_gold, validate
+    from .labels import agreement, load_annotations
     schema, corpus = project.schema(), project.corpus()
-    problems = validate(project.labels, schema, corpus)
-    if problems:
-        raise problems[0]
     records = reports.load_records(project.experiments / experiments.RECORDS)
-    return (corpus, load_gold(project.labels, schema, corpus), schema, records,
+    return (corpus, project.valid_gold(schema, corpus), schema, records,
             agreement(load_annotations(project.labels, schema, corpus), schema))
 
 

@@ -194,13 +194,18 @@ def agreement(passes: dict[str, dict[str, LabelRow]], schema: Schema) -> dict:
     return result
 
 
+def labels_given(passes: dict[str, dict[str, LabelRow]], paragraph_id: str,
+                 schema: Schema) -> dict[str, dict[str, str]]:
+    """Per field, the label each annotator who labelled the paragraph gave it."""
+    rows = {a: p[paragraph_id] for a, p in sorted(passes.items()) if paragraph_id in p}
+    return {name: {annotator: row.labels[name] for annotator, row in rows.items()} for name in schema.label_fields}
+
+
 def disputes(passes: dict[str, dict[str, LabelRow]], schema: Schema, corpus: Corpus) -> list[dict]:
     """Paragraphs and fields on which the annotators who labelled them disagree, in corpus order."""
     found = []
     for paragraph in corpus.paragraphs:
-        rows = {a: p[paragraph.id] for a, p in sorted(passes.items()) if paragraph.id in p}
-        for name in schema.label_fields:
-            given = {annotator: row.labels[name] for annotator, row in rows.items()}
+        for name, given in labels_given(passes, paragraph.id, schema).items():
             if len(set(given.values())) > 1:
                 found.append({"id": paragraph.id, "field": name, "labels": given})
     return found
@@ -216,12 +221,11 @@ def adjudicate(passes: dict[str, dict[str, LabelRow]], gold_ids: set[str], schem
     for paragraph in corpus.paragraphs:
         if paragraph.id in gold_ids:
             continue
-        rows = {a: p[paragraph.id] for a, p in sorted(passes.items()) if paragraph.id in p}
-        if len(rows) < min_annotators:
+        given_per_field = labels_given(passes, paragraph.id, schema)
+        if len(next(iter(given_per_field.values()))) < min_annotators:
             continue
         agreed, disputed = {}, {}
-        for name in schema.label_fields:
-            given = {annotator: row.labels[name] for annotator, row in rows.items()}
+        for name, given in given_per_field.items():
             if len(set(given.values())) == 1:
                 agreed[name] = next(iter(given.values()))
             else:

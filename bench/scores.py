@@ -68,6 +68,27 @@ def resampled_scores(gold: np.ndarray, pred: np.ndarray, present: np.ndarray, po
     return scores
 
 
+def seed_averaged_resamples(gold: Sequence[str], models: Sequence[Sequence[Sequence[str]]], labels: Sequence[str],
+                            stance: bool, resamples: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """For each model (a list of per-seed predictions), its seed-averaged measures on the same seeded resamples."""
+    index = {label: i for i, label in enumerate(labels)}
+    for label in sorted({p for preds in models for pred in preds for p in pred} - set(index)):
+        index[label] = len(index)
+    gold_idx = np.array([index[g] for g in gold])
+    present = np.array([index[label] for label in present_labels(gold, labels)])
+    poles = np.array([index[p] for p in STANCE_POLES]) if stance else None
+    draws = np.random.default_rng(seed).integers(0, len(gold), size=(resamples, len(gold)))
+    averaged = []
+    for preds in models:
+        totals: dict[str, np.ndarray] = {}
+        for pred in preds:
+            pred_idx = np.array([index[p] for p in pred])
+            for name, values in resampled_scores(gold_idx[draws], pred_idx[draws], present, poles, len(index)).items():
+                totals[name] = totals.get(name, 0) + values
+        averaged.append({name: values / len(preds) for name, values in totals.items()})
+    return averaged
+
+
 def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], labels: Sequence[str], stance: bool,
               resamples: int, seed: int, confidence: float = 0.95) -> dict:
     """Mean, spread over seeds and a percentile bootstrap CI over test paragraphs of each measure.
@@ -76,24 +97,12 @@ def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], label
     same draw, so the interval is that of the seed-averaged score.
     """
     per_seed = [point_scores(gold, pred, labels, stance) for pred in preds_by_seed]
-    index = {label: i for i, label in enumerate(labels)}
-    extra = sorted({p for pred in preds_by_seed for p in pred} - set(index))
-    for label in extra:
-        index[label] = len(index)
-    gold_idx = np.array([index[g] for g in gold])
-    present = np.array([index[label] for label in present_labels(gold, labels)])
-    poles = np.array([index[p] for p in STANCE_POLES]) if stance else None
-    draws = np.random.default_rng(seed).integers(0, len(gold), size=(resamples, len(gold)))
-    totals: dict[str, np.ndarray] = {}
-    for pred in preds_by_seed:
-        pred_idx = np.array([index[p] for p in pred])
-        for name, values in resampled_scores(gold_idx[draws], pred_idx[draws], present, poles, len(index)).items():
-            totals[name] = totals.get(name, 0) + values
+    totals = seed_averaged_resamples(gold, [preds_by_seed], labels, stance, resamples, seed)[0]
     tail = (1 - confidence) / 2 * 100
     summary = {}
     for name in per_seed[0]:
         values = [scores[name] for scores in per_seed]
-        bootstrap = totals[name] / len(preds_by_seed)
+        bootstrap = totals[name]
         summary[name] = {
             "mean": float(np.mean(values)),
             "std": float(np.std(values)),
@@ -111,23 +120,9 @@ def paired_bootstrap(gold: Sequence[str], best: Sequence[Sequence[str]], other: 
     Both models' seed-averaged scores are computed on each resample of paragraphs; the p-value is the
     share of resamples where `best` does not beat `other` (Koehn 2004; Berg-Kirkpatrick et al. 2012).
     """
-    stance = metric == "f_avg"
-    index = {label: i for i, label in enumerate(labels)}
-    for label in sorted({p for preds in (*best, *other) for p in preds} - set(index)):
-        index[label] = len(index)
-    gold_idx = np.array([index[g] for g in gold])
-    present = np.array([index[label] for label in present_labels(gold, labels)])
-    poles = np.array([index[p] for p in STANCE_POLES]) if stance else None
-    draws = np.random.default_rng(seed).integers(0, len(gold), size=(resamples, len(gold)))
-
-    def mean_score(predictions: Sequence[Sequence[str]]) -> np.ndarray:
-        total = 0
-        for pred in predictions:
-            pred_idx = np.array([index[p] for p in pred])
-            total = total + resampled_scores(gold_idx[draws], pred_idx[draws], present, poles, len(index))[metric]
-        return total / len(predictions)
-
-    return float(np.mean(mean_score(best) - mean_score(other) <= 0))
+    best_scores, other_scores = seed_averaged_resamples(gold, [best, other], labels, metric == "f_avg", resamples,
+                                                        seed)
+    return float(np.mean(best_scores[metric] - other_scores[metric] <= 0))
 
 
 def transfer_ratio(cross_lingual: float, in_language: float) -> float | None:
