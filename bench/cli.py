@@ -181,28 +181,70 @@ def command_run(project: Project, args) -> int:
         return check_reproducible(project, args)
     from . import experiments
     paths = [Path(p) for p in args.configs] or experiments.config_paths(project.experiments, args.all)
-    run_experiments(project, paths)
-    print(publish(project), end="")
+    out = Path(args.out) if args.out else None
+    run_experiments(project, paths, args.jobs, args.backend, out)
+    print(publish(project) if out is None else publish_tables(out), end="")
     return 0
 
 
-def run_experiments(project: Project, paths: list[Path]) -> None:
-    """Check every config first, then run each and write its record."""
+def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend: str = "loky",
+                    out: Path | None = None) -> None:
+    """Check every config and read all their data first, then run them and write each record as it completes.
+
+    Records go to experiments/results/records/, or to OUT/records/ with --out; experiments on an external
+    data set always go to their own folder, so they never mix with the benchmark's tables.
+    """
     from . import experiments
+    from .files import ensure_writable
     from .tasks import tasks_from_schema
 
-    schema, corpus = project.schema(), project.corpus()
-    gold = project.valid_gold(schema, corpus)
     if not paths:
         raise BenchError("no experiment configs (*.yaml)", project.experiments)
+    schema = project.schema()
     tasks = tasks_from_schema(schema)
     known = experiments.known_names(tasks, schema.fields["kind"].labels)
     configs = [experiments.load_config(path, known) for path in paths]
-    for config in configs:
-        print(f"running {config.name} ({config.model}, seeds {list(config.seeds)})", file=sys.stderr)
-        origin = experiments.provenance(project.root, corpus, project.labels, config)
-        results = experiments.run_experiment(config, tasks, corpus, gold)
-        experiments.write_record(project.experiments, config, results, origin)
+    external = [path for path, config in zip(paths, configs) if config.dataset is not None]
+    if external and out is None:
+        raise BenchError("an experiment on an external data set needs --out FOLDER, so that its results stay "
+                         "apart from the benchmark's", external[0])
+    corpus = gold = benchmark_hash = None
+    if len(external) < len(configs):
+        corpus = project.corpus()
+        gold = project.valid_gold(schema, corpus)
+        benchmark_hash = experiments.benchmark_sha256(corpus, project.labels)
+    plans = []
+    for path, config in zip(paths, configs):
+        try:
+            plans.append(experiments.plan(config, tasks, corpus, gold, benchmark_hash))
+        except BenchError as err:
+            raise (err if err.path else BenchError(f"{config.name}: {err.message}", path)) from None
+        if plans[-1].dataset:
+            summary = plans[-1].dataset
+            print(f"note: {config.dataset.path}: {summary['rows']} rows, {summary['duplicate_texts']} text(s) "
+                  f"occurring more than once, {summary['texts_in_train_and_test']} text(s) in both the given train "
+                  "and test split", file=sys.stderr)
+
+    records_dir = (out or project.experiments / experiments.RESULTS) / "records"
+    ensure_writable(records_dir)
+
+    def finished(plan, results):
+        origin = experiments.provenance(project.root, plan.data_sha256, plan.config)
+        path = experiments.write_record(records_dir, plan.config, results, origin, plan.dataset)
+        print(f"finished {plan.config.name} ({plan.config.model}, seeds {list(plan.config.seeds)}): {path}",
+              file=sys.stderr)
+
+    experiments.run_plans(plans, jobs, backend, finished)
+
+
+def publish_tables(out: Path) -> str:
+    """The tables of the records in OUT/records, written to OUT/tables; the benchmark's pages stay untouched."""
+    from . import reports
+    records = reports.load_records(out / "records")
+    if not records:
+        raise BenchError("no result records", out / "records")
+    reports.write_tables(out / "tables", records)
+    return reports.marked_tables(records, reports.significance(records))
 
 
 CHECKED = ("README.md", "errors.md", "tables/results.md", "tables/results.csv", "tables/results.tex")
@@ -222,7 +264,7 @@ def check_reproducible(project: Project, args) -> int:
         shutil.copytree(project.experiments / experiments.RECORDS, scratch.experiments / experiments.RECORDS)
         paths = [scratch.experiments / Path(p).relative_to(project.experiments) for p in args.configs] or \
             experiments.config_paths(scratch.experiments)
-        run_experiments(scratch, paths)
+        run_experiments(scratch, paths, args.jobs, args.backend)
         publish(scratch)
         differences = []
         for name in CHECKED:
@@ -264,10 +306,15 @@ def command_report(project: Project, args) -> int:
 
 
 def command_perf(project: Project, args) -> int:
+    """Measure the commands, the scale benchmark or both; a part not measured keeps its earlier figures."""
     from . import performance, reports
-    result = performance.run_benchmarks(project.root, args.repeats, not args.no_fine_tuning)
+    result = performance.read_performance(project.experiments)
+    if not args.scale_only:
+        result.update(performance.run_benchmarks(project.root, args.repeats, not args.no_fine_tuning))
+    if not args.no_scale:
+        result["scale"] = performance.run_scale(project.root, args.sizes, args.jobs)
     performance.write_performance(project.experiments, result)
-    table = performance.performance_table(result)
+    table = performance.performance_tables(result)
     reports.update_readme(project.readme, "performance", table)
     print(table, end="")
     return 0
@@ -339,6 +386,12 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run experiments, write records and tables")
     run.add_argument("configs", nargs="*", metavar="CONFIG", help="experiment configs (default: experiments/*.yaml)")
     run.add_argument("--all", action="store_true", help="also run the fine-tuning experiments in experiments/finetune/")
+    run.add_argument("--out", metavar="FOLDER",
+                     help="write records and tables here instead of experiments/results (needed for external data)")
+    run.add_argument("--jobs", type=int, default=1, metavar="N", help="run evaluations in N parallel jobs (default: 1)")
+    run.add_argument("--backend", default="loky", metavar="NAME",
+                     help="joblib backend: loky (default), threading, or ray or dask on a cluster "
+                          "(needs the ray or dask[distributed] package)")
     run.add_argument("--check", action="store_true",
                      help="rerun the (default) experiments in a scratch copy and fail with a diff if the committed "
                           "tables differ; nothing in the checkout changes")
@@ -353,6 +406,11 @@ def parser() -> argparse.ArgumentParser:
     perf = commands.add_parser("perf", help="measure wall time and peak memory of the commands; update the README")
     perf.add_argument("--repeats", type=int, default=3, help="runs per quick command (default: 3)")
     perf.add_argument("--no-fine-tuning", action="store_true", help="skip timing the slow fine-tuning run")
+    perf.add_argument("--no-scale", action="store_true", help="skip the scale benchmark on synthetic corpora")
+    perf.add_argument("--scale-only", action="store_true", help="only the scale benchmark")
+    perf.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000], metavar="N",
+                      help="synthetic corpus sizes in paragraphs (default: 1000 10000 100000)")
+    perf.add_argument("--jobs", type=int, default=2, metavar="N", help="jobs for the scale experiment (default: 2)")
     return main
 
 

@@ -13,17 +13,22 @@ from typing import Sequence
 import numpy as np
 import yaml
 
+from . import external
 from .corpus import Corpus
+from .external import DatasetSpec
 from .files import BenchError, atomic_write, dump_json, read_text, sha256_files
 from .labels import GOLD, LabelRow
 from .models import build_model, configured
 from .scores import per_class, summarize
-from .tasks import SETTINGS, Evaluation, Example, Task, build_examples, evaluations, split
+from .tasks import DEFAULT_FOLDS, SETTINGS, Evaluation, Example, Task, build_examples, evaluations, split
 
-CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "seeds", "bootstrap", "train_sizes")
+CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "seeds", "bootstrap", "train_sizes",
+               "folds", "dataset")
 MODEL_KEYS = ("name", "params")
 BOOTSTRAP_KEYS = ("resamples", "seed", "confidence")
-RECORDS = Path("results") / "records"
+DATASET_KEYS = ("path", "format", "encoding", "columns", "name", "labels", "poles", "language", "definitions")
+RESULTS = Path("results")
+RECORDS = RESULTS / "records"
 PACKAGES = ("numpy", "scikit-learn", "pandas", "scipy", "krippendorff", "pyyaml")
 
 
@@ -41,6 +46,8 @@ class Config:
     confidence: float = 0.95
     description: str = ""
     train_sizes: tuple[int, ...] = ()  # a learning curve: train on this many paragraphs of each fold
+    folds: int = DEFAULT_FOLDS  # grouped cross-validation: leave one group out up to this many groups, else k-fold
+    dataset: DatasetSpec | None = None  # an external data set instead of the benchmark's corpus
 
 
 def _check_keys(node: yaml.MappingNode, allowed: Sequence[str], path: Path, where: str) -> dict[str, int]:
@@ -104,19 +111,58 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
     sizes = data.get("train_sizes", [])
     if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 2 for n in sizes):
         raise BenchError("'train_sizes' must be a list of integers of at least 2", path, lines.get("train_sizes"))
+    folds = data.get("folds", DEFAULT_FOLDS)
+    if not isinstance(folds, int) or isinstance(folds, bool) or folds < 2:
+        raise BenchError("'folds' must be an integer of at least 2", path, lines.get("folds"))
+    dataset = None
+    if "dataset" in data:
+        dataset = dataset_spec(path, nodes["dataset"], data["dataset"], lines)
+        local = [key for key in ("tasks", "kinds") if key in data]
+        if local:
+            raise BenchError(f"{local[0]!r} applies to the benchmark's corpus, not to an external data set",
+                             path, lines[local[0]])
     defaults = Config("", "")
     config = Config(
         name=str(data.get("name", path.stem)), model=str(data["model"]["name"]), params=params,
         tasks=string_list("tasks", defaults.tasks), settings=string_list("settings", defaults.settings),
         kinds=string_list("kinds", defaults.kinds), seeds=tuple(seeds), resamples=resamples,
         bootstrap_seed=int(bootstrap.get("seed", 0)), confidence=float(bootstrap.get("confidence", 0.95)),
-        description=str(data.get("description", "")), train_sizes=tuple(sizes),
+        description=str(data.get("description", "")), train_sizes=tuple(sizes), folds=folds, dataset=dataset,
     )
     try:
         build_model(config.model, config.params)
     except BenchError as err:
         raise BenchError(err.message, path, model_lines.get("params" if params else "name")) from None
     return config
+
+
+def dataset_spec(path: Path, node: yaml.Node, data, lines: dict[str, int]) -> DatasetSpec:
+    """The `dataset:` block, with its file resolved against the config's folder."""
+    mapping = _mapping(node)
+    if mapping is None or not isinstance(data.get("path"), str) or not isinstance(data.get("columns"), dict):
+        raise BenchError("'dataset' must be a mapping with a 'path' and a 'columns' mapping", path, lines["dataset"])
+    keys = _check_keys(mapping, DATASET_KEYS, path, "dataset")
+    for key in ("labels", "poles"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            raise BenchError(f"'dataset.{key}' must be a list of labels", path, keys[key])
+    if not all(isinstance(k, str) and isinstance(v, (str, int)) for k, v in data["columns"].items()):
+        raise BenchError("'dataset.columns' maps roles to column names", path, keys["columns"])
+    definitions = data.get("definitions") or {}
+    if not isinstance(definitions, dict):
+        raise BenchError("'dataset.definitions' maps labels to descriptions", path, keys["definitions"])
+    spec = DatasetSpec(
+        path=str((path.parent / data["path"]).resolve()),
+        columns={role: str(column) for role, column in data["columns"].items()},
+        format=str(data.get("format", "")), encoding=str(data.get("encoding", "utf-8")),
+        name=str(data.get("name", "")), labels=tuple(map(str, data.get("labels", []))),
+        poles=tuple(map(str, data.get("poles", []))), language=str(data.get("language", "und")),
+        definitions={str(k): str(v) for k, v in definitions.items()},
+    )
+    problem = external.check_spec(spec)
+    if problem:
+        raise BenchError(problem, path, lines["dataset"])
+    return spec
 
 
 def known_names(tasks: dict[str, Task], kinds: Sequence[str]) -> dict[str, Sequence[str]]:
@@ -132,7 +178,7 @@ def git(root: Path, *args: str) -> str:
         return ""
 
 
-def provenance(root: Path, corpus: Corpus, labels_dir: Path, config: Config) -> dict:
+def provenance(root: Path, data_sha256: str, config: Config) -> dict:
     """Where a record came from: the code's commit, the library versions, the data's hash, config and seeds."""
     versions = {"python": platform.python_version()}
     for package in ("deserter-bench", *PACKAGES):
@@ -144,11 +190,16 @@ def provenance(root: Path, corpus: Corpus, labels_dir: Path, config: Config) -> 
         "commit": git(root, "rev-parse", "HEAD") or "unknown",
         "dirty": bool(git(root, "status", "--porcelain", "--", "bench", "seeds", "labels", "experiments/*.yaml")),
         "versions": versions,
-        "data_sha256": sha256_files([*corpus.root.glob("*"), labels_dir / GOLD]),
+        "data_sha256": data_sha256,
         "config": asdict(config),
         "seeds": list(config.seeds),
         "command": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv)),
     }
+
+
+def benchmark_sha256(corpus: Corpus, labels_dir: Path) -> str:
+    """One hash over the seed files, the manifest and the gold labels."""
+    return sha256_files([*corpus.root.glob("*"), labels_dir / GOLD])
 
 
 def frame(rows: Sequence[Example]):
@@ -182,9 +233,9 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
             continue
         train_labels = {e.label for e in train}
         if len(train_labels) < 2:
-            raise BenchError(f"{config.name}: {task.name} {evaluation.name}: training documents "
-                             f"{', '.join(fold.train_docs)} have a single class")
-        folds.append({"train_docs": list(fold.train_docs), "test_docs": list(fold.test_docs),
+            raise BenchError(f"{config.name}: {task.name} {evaluation.name}: the training rows of the fold testing "
+                             f"{', '.join(fold.test[:5])}{' …' if len(fold.test) > 5 else ''} have a single class")
+        folds.append({"by": fold.by, "train": list(fold.train), "test": list(fold.test),
                       "n_train": min(train_size or len(train), len(train)), "n_test": len(test),
                       "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)})
         test_frame = frame(test)
@@ -204,7 +255,7 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
         "folds": folds,
         "n_test": len(gold),
         "labels": list(task.labels),
-        "scores": summarize(gold, predictions, task.labels, task.is_stance, config.resamples,
+        "scores": summarize(gold, predictions, task.labels, task.poles, config.resamples,
                             config.bootstrap_seed, config.confidence),
         "per_class": per_class(gold, predictions[0], task.labels) if len(config.seeds) == 1 else {
             str(seed): per_class(gold, pred, task.labels) for seed, pred in zip(config.seeds, predictions)},
@@ -213,16 +264,60 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
     }
 
 
-def run_experiment(config: Config, tasks: dict[str, Task], corpus: Corpus, gold: dict[str, LabelRow]) -> list[dict]:
-    results = []
-    for task_name in config.tasks:
-        task = tasks[task_name]
-        examples = build_examples(task, corpus, gold, config.kinds)
-        for setting in config.settings:
-            for evaluation in evaluations(setting, examples):
-                for size in config.train_sizes or (None,):
-                    results.append(run_evaluation(config, task, examples, evaluation, size))
+@dataclass
+class Plan:
+    """One experiment ready to run: its config, the data's hash and summary, and its evaluation units."""
+
+    config: Config
+    data_sha256: str
+    dataset: dict | None
+    units: list[tuple[Task, list[Example], Evaluation, int | None]]
+
+
+def plan(config: Config, tasks: dict[str, Task], corpus: Corpus, gold: dict[str, LabelRow],
+         benchmark_hash: str) -> Plan:
+    """Read the experiment's data and list every (task, evaluation, train size) it runs, before running any."""
+    if config.dataset is not None:
+        task, examples, summary = external.load(config.dataset)
+        data, data_hash = [(task, examples)], summary["sha256"]
+    else:
+        data, data_hash, summary = [(tasks[n], build_examples(tasks[n], corpus, gold, config.kinds))
+                                    for n in config.tasks], benchmark_hash, None
+    units = [(task, examples, evaluation, size)
+             for task, examples in data for setting in config.settings
+             for evaluation in evaluations(setting, examples, config.folds)
+             for size in config.train_sizes or (None,)]
+    return Plan(config, data_hash, summary, units)
+
+
+def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky", done=None) -> list[list[dict]]:
+    """Run every unit of every plan through joblib, in order; `done(plan, results)` as each plan completes.
+
+    Each unit seeds its own models, so the results are the same for any number of jobs and any backend.
+    """
+    from joblib import Parallel, delayed, parallel_config
+    owners = [i for i, p in enumerate(plans) for _ in p.units]
+    remaining = [len(p.units) for p in plans]
+    results: list[list[dict]] = [[] for _ in plans]
+    work = (delayed(run_evaluation)(p.config, *unit) for p in plans for unit in p.units)
+    with parallel_config(backend=joblib_backend(backend), n_jobs=jobs):
+        for owner, result in zip(owners, Parallel(return_as="generator")(work)):
+            results[owner].append(result)
+            remaining[owner] -= 1
+            if remaining[owner] == 0 and done is not None:
+                done(plans[owner], results[owner])
     return results
+
+
+def joblib_backend(name: str) -> str:
+    """joblib's own backends by name; Ray and Dask register theirs on import (each needs its package installed)."""
+    if name == "ray":
+        from ray.util.joblib import register_ray
+        register_ray()
+    elif name == "dask":
+        from dask.distributed import Client  # joblib's dask backend runs on the current client
+        Client()  # the scheduler in DASK_SCHEDULER_ADDRESS, or a local cluster
+    return name
 
 
 def predict_unlabelled(config: Config, tasks: dict[str, Task], corpus: Corpus, gold: dict[str, LabelRow],
@@ -241,12 +336,14 @@ def predict_unlabelled(config: Config, tasks: dict[str, Task], corpus: Corpus, g
     return predictions
 
 
-def write_record(experiments_dir: Path, config: Config, results: list[dict], origin: dict) -> Path:
-    path = experiments_dir / RECORDS / f"{config.name}.json"
-    atomic_write(path, dump_json({"experiment": config.name, "model": config.model,
-                                  "learning_curve": bool(config.train_sizes),
-                                  "description": config.description, "provenance": origin,
-                                  "results": results}))
+def write_record(records_dir: Path, config: Config, results: list[dict], origin: dict,
+                 dataset: dict | None = None) -> Path:
+    path = records_dir / f"{config.name}.json"
+    record = {"experiment": config.name, "model": config.model, "learning_curve": bool(config.train_sizes),
+              "description": config.description, "provenance": origin, "results": results}
+    if dataset is not None:
+        record["dataset"] = dataset
+    atomic_write(path, dump_json(record))
     return path
 
 

@@ -90,11 +90,16 @@ UNTRAINED = ("majority", "stratified", "zero_shot")  # their scores do not depen
 
 
 def transfer_heatmap(records: list[dict]):
-    """Macro-F1 by train language (rows) and test language (columns) of each task's best trained model."""
+    """Macro-F1 by train language (rows) and test language (columns) of each task's best trained model.
+
+    None when no experiment trains a model: untrained baselines score the same whatever the training language.
+    """
+    trained = [r["experiment"] for r in records if r["model"] not in UNTRAINED]
+    if not trained:
+        return None
     plt = _pyplot()
     tasks = task_order(records)
     cells = results_by_cell(records)
-    trained = [r["experiment"] for r in records if r["model"] not in UNTRAINED]
     languages = sorted({r["test_language"] for rec in records for r in rec["results"] if r["setting"] == "in_language"})
     figure, axes = plt.subplots(1, len(tasks), figsize=(2.8 * len(tasks), 2.6), squeeze=False)
     for axis, task in zip(axes[0], tasks):

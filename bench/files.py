@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -40,21 +41,22 @@ def sha256_files(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, encoding: str = "utf-8") -> str:
     try:
         data = Path(path).read_bytes()
     except OSError as err:
         raise BenchError(f"cannot read: {err.strerror}", path) from None
     try:
-        return data.decode("utf-8")
+        return data.decode(encoding)
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise BenchError(f"not valid UTF-8 (byte {err.start})", path, line) from None
+        name = "UTF-8" if encoding.lower().replace("-", "").replace("_", "") == "utf8" else encoding
+        raise BenchError(f"not valid {name} (byte {err.start})", path, line) from None
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+def read_jsonl(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict]]:
     """Yield (line number, object) for each non-blank line."""
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in enumerate(read_text(path, encoding).split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -66,25 +68,37 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
         yield number, row
 
 
-def read_csv(path: Path) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, row) for each data row of a CSV file with a header."""
-    lines = read_text(path).splitlines(keepends=True)
-    reader = csv.DictReader(lines)
-    for row in reader:
-        if None in row or any(value is None for value in row.values()):
-            raise BenchError("wrong number of columns", path, reader.line_num)
-        yield reader.line_num, row
+def read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> Iterator[tuple[int, dict]]:
+    """Yield (line number, row) for each data row of a CSV (or, with a tab, TSV) file with a header."""
+    reader = csv.DictReader(io.StringIO(read_text(path, encoding), newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            if None in row or any(value is None for value in row.values()):
+                raise BenchError("wrong number of columns", path, reader.line_num)
+            yield reader.line_num, row
+    except csv.Error as err:
+        raise BenchError(f"malformed CSV: {err}", path, reader.line_num) from None
+
+
+def ensure_writable(folder: Path) -> None:
+    """Fail before any work when results could not be saved there."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise BenchError(f"cannot write results here: {err.strerror}", folder) from None
 
 
 def atomic_write(path: Path, content: str | bytes) -> None:
     """Write through a temporary file in the same folder, then rename, so readers never see half a file."""
     path = Path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as err:
         raise BenchError(f"cannot write: {err.strerror}", path) from None
-    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes the file private; results are ordinary files
         with os.fdopen(handle, "wb") as stream:

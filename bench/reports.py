@@ -12,7 +12,7 @@ from .files import BenchError, atomic_write, read_text
 from .scores import transfer_ratio
 
 TABLES = Path("results") / "tables"
-SETTING_ORDER = ("in_language", "cross_lingual", "multilingual")
+SETTING_ORDER = ("in_language", "cross_lingual", "multilingual", "given_split")
 METRIC_NAMES = {"macro_f1": "macro-F1", "f_avg": "F_avg", "accuracy": "accuracy"}
 
 
@@ -119,7 +119,8 @@ def unseen_notes(records: list[dict], task: str) -> list[str]:
                 continue
             for fold in r["folds"]:
                 if fold["unseen_classes"]:
-                    notes.add(f"{r['evaluation']} (test {', '.join(fold['test_docs'])}): "
+                    tested = ", ".join(fold["test"][:5]) + (" …" if len(fold["test"]) > 5 else "")
+                    notes.add(f"{r['evaluation']} (test {tested}): "
                               f"{', '.join(fold['unseen_classes'])}")
     return sorted(notes)
 
@@ -212,8 +213,7 @@ def _number(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
-def write_tables(experiments_dir: Path, records: list[dict]) -> list[Path]:
-    out = experiments_dir / TABLES
+def write_tables(out: Path, records: list[dict]) -> list[Path]:
     written = []
     for name, content in (("results.md", full_markdown(records)), ("results.csv", csv_table(records)),
                           ("results.tex", latex_tables(records))):
@@ -336,7 +336,7 @@ def human_reference(records: list[dict], passes: dict, body_ids: set[str], tests
             shared = sorted(body_ids & set(passes[left]) & set(passes[right]))
             reference = [passes[left][i].labels[task] for i in shared]
             other = [passes[right][i].labels[task] for i in shared]
-            agreement = point_scores(reference, other, best["labels"], False)["macro_f1"]
+            agreement = point_scores(reference, other, best["labels"])["macro_f1"]
             rows.append([task, f"{left} vs {right}", f"{agreement:.3f}", name,
                          cell(best["scores"]["macro_f1"], len(best["scores"]["macro_f1"]["per_seed"]))])
     return markdown_table(["task", "annotators", "annotator macro-F1", f"best model ({evaluation})", "its macro-F1"],
@@ -379,7 +379,7 @@ def publish(experiments_dir: Path, records: list[dict], passes: dict, corpus, go
 
     tests = significance(records)
     tables = marked_tables(records, tests)
-    write_tables(experiments_dir, records)
+    write_tables(experiments_dir / TABLES, records)
     folder = experiments_dir / figures.FIGURES
     rows = config_rows(corpus, gold, schema)["paragraphs"]
     drawn = {"label_distribution": figures.label_distribution(rows, {n: f.labels for n, f in schema.fields.items()}),
@@ -388,6 +388,7 @@ def publish(experiments_dir: Path, records: list[dict], passes: dict, corpus, go
     curves = load_records(experiments_dir / "results" / "records", learning_curves=True)
     if curves:
         drawn["learning_curve"] = figures.learning_curve(curves)
+    drawn = {name: figure for name, figure in drawn.items() if figure is not None}
     for name, figure in drawn.items():
         figures.save(figure, folder, name)
     body = {i for i, row in gold.items() if row.labels["kind"] == "body"}

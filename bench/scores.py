@@ -11,23 +11,21 @@ from typing import Sequence
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-STANCE_POLES = ("favor", "against")
-
-
 def present_labels(gold: Sequence[str], labels: Sequence[str]) -> list[str]:
     """The classes that occur in the test gold, in the scheme's order: macro-F1 averages over these."""
     seen = set(gold)
     return [label for label in labels if label in seen]
 
 
-def point_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], stance: bool) -> dict:
+def point_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], poles: Sequence[str] = ()) -> dict:
+    """Macro-F1 and accuracy; for stance, F_avg, the mean F1 of the two poles (favor and against)."""
     present = present_labels(gold, labels)
     scores = {
         "macro_f1": float(f1_score(gold, pred, labels=present, average="macro", zero_division=0)),
         "accuracy": float(accuracy_score(gold, pred)),
     }
-    if stance:
-        scores["f_avg"] = float(np.mean(f1_score(gold, pred, labels=list(STANCE_POLES), average=None,
+    if poles:
+        scores["f_avg"] = float(np.mean(f1_score(gold, pred, labels=list(poles), average=None,
                                                  zero_division=0)))
     return scores
 
@@ -68,36 +66,47 @@ def resampled_scores(gold: np.ndarray, pred: np.ndarray, present: np.ndarray, po
     return scores
 
 
+RESAMPLE_BLOCK = 4_000_000  # resampled labels held at once: bounds memory for large test sets
+
+
 def seed_averaged_resamples(gold: Sequence[str], models: Sequence[Sequence[Sequence[str]]], labels: Sequence[str],
-                            stance: bool, resamples: int, seed: int) -> list[dict[str, np.ndarray]]:
-    """For each model (a list of per-seed predictions), its seed-averaged measures on the same seeded resamples."""
+                            poles: Sequence[str], resamples: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """For each model (a list of per-seed predictions), its seed-averaged measures on the same seeded resamples.
+
+    The resamples are drawn in blocks from one generator, which yields the same draws as drawing them all at
+    once, so memory stays bounded however large the test set is.
+    """
     index = {label: i for i, label in enumerate(labels)}
     for label in sorted({p for preds in models for pred in preds for p in pred} - set(index)):
         index[label] = len(index)
     gold_idx = np.array([index[g] for g in gold])
     present = np.array([index[label] for label in present_labels(gold, labels)])
-    poles = np.array([index[p] for p in STANCE_POLES]) if stance else None
-    draws = np.random.default_rng(seed).integers(0, len(gold), size=(resamples, len(gold)))
-    averaged = []
-    for preds in models:
-        totals: dict[str, np.ndarray] = {}
-        for pred in preds:
-            pred_idx = np.array([index[p] for p in pred])
-            for name, values in resampled_scores(gold_idx[draws], pred_idx[draws], present, poles, len(index)).items():
-                totals[name] = totals.get(name, 0) + values
-        averaged.append({name: values / len(preds) for name, values in totals.items()})
-    return averaged
+    pole_idx = np.array([index[p] for p in poles]) if poles else None
+    pred_idx = [[np.array([index[p] for p in pred]) for pred in preds] for preds in models]
+    rng = np.random.default_rng(seed)
+    block = max(1, RESAMPLE_BLOCK // max(1, len(gold)))
+    parts: list[list[dict[str, np.ndarray]]] = [[] for _ in models]
+    for start in range(0, resamples, block):
+        draws = rng.integers(0, len(gold), size=(min(block, resamples - start), len(gold)))
+        for model, preds in enumerate(pred_idx):
+            totals: dict[str, np.ndarray] = {}
+            for pred in preds:
+                for name, values in resampled_scores(gold_idx[draws], pred[draws], present, pole_idx,
+                                                     len(index)).items():
+                    totals[name] = totals.get(name, 0) + values
+            parts[model].append({name: values / len(preds) for name, values in totals.items()})
+    return [{name: np.concatenate([part[name] for part in blocks]) for name in blocks[0]} for blocks in parts]
 
 
-def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], labels: Sequence[str], stance: bool,
+def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], labels: Sequence[str], poles: Sequence[str],
               resamples: int, seed: int, confidence: float = 0.95) -> dict:
     """Mean, spread over seeds and a percentile bootstrap CI over test paragraphs of each measure.
 
     Each resample draws test paragraphs with replacement and scores every seed's predictions on the
     same draw, so the interval is that of the seed-averaged score.
     """
-    per_seed = [point_scores(gold, pred, labels, stance) for pred in preds_by_seed]
-    totals = seed_averaged_resamples(gold, [preds_by_seed], labels, stance, resamples, seed)[0]
+    per_seed = [point_scores(gold, pred, labels, poles) for pred in preds_by_seed]
+    totals = seed_averaged_resamples(gold, [preds_by_seed], labels, poles, resamples, seed)[0]
     tail = (1 - confidence) / 2 * 100
     summary = {}
     for name in per_seed[0]:
@@ -114,14 +123,14 @@ def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], label
 
 
 def paired_bootstrap(gold: Sequence[str], best: Sequence[Sequence[str]], other: Sequence[Sequence[str]],
-                     labels: Sequence[str], resamples: int, seed: int, metric: str = "macro_f1") -> float:
+                     labels: Sequence[str], resamples: int, seed: int, metric: str = "macro_f1",
+                     poles: Sequence[str] = ()) -> float:
     """One-sided p-value that `other` scores at least as high as `best` on the same test paragraphs.
 
     Both models' seed-averaged scores are computed on each resample of paragraphs; the p-value is the
     share of resamples where `best` does not beat `other` (Koehn 2004; Berg-Kirkpatrick et al. 2012).
     """
-    best_scores, other_scores = seed_averaged_resamples(gold, [best, other], labels, metric == "f_avg", resamples,
-                                                        seed)
+    best_scores, other_scores = seed_averaged_resamples(gold, [best, other], labels, poles, resamples, seed)
     return float(np.mean(best_scores[metric] - other_scores[metric] <= 0))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from sklearn.model_selection import GroupKFold
+
 from .corpus import Corpus
 from .files import BenchError
 from .labels import LabelRow
@@ -13,12 +15,17 @@ from .schema import Schema
 
 @dataclass(frozen=True)
 class Task:
-    """A classification task over one label field; stance tasks carry the description of their target."""
+    """A classification task over one label field; stance tasks carry the description of their target.
+
+    `poles` are the stance labels whose mean F1 is F_avg; an external stance data set has a target per row,
+    so its task's `target` is "".
+    """
 
     name: str
     labels: tuple[str, ...]
     definitions: dict[str, str]
     target: str | None
+    poles: tuple[str, ...] = ()
 
     @property
     def is_stance(self) -> bool:
@@ -35,12 +42,16 @@ class Example:
     target: str
     text: str
     label: str
+    split: str = ""  # a data set's own train/test split, where it has one
 
 
 @dataclass(frozen=True)
 class Fold:
-    train_docs: tuple[str, ...]
-    test_docs: tuple[str, ...]
+    """Which examples train and which test: those whose `by` attribute (a document, or a given split) is listed."""
+
+    train: tuple[str, ...]
+    test: tuple[str, ...]
+    by: str = "doc"
 
 
 @dataclass(frozen=True)
@@ -59,8 +70,13 @@ class Evaluation:
         return f"{self.setting}:{self.train_language}>{self.test_language}"
 
 
+STANCE_POLES = ("favor", "against")
+DEFAULT_FOLDS = 10
+
+
 def tasks_from_schema(schema: Schema) -> dict[str, Task]:
-    return {f.name: Task(f.name, f.labels, f.definitions, f.target) for f in schema.task_fields}
+    return {f.name: Task(f.name, f.labels, f.definitions, f.target, STANCE_POLES if f.target is not None else ())
+            for f in schema.task_fields}
 
 
 def build_examples(task: Task, corpus: Corpus, gold: dict[str, LabelRow], kinds: Sequence[str]) -> list[Example]:
@@ -74,48 +90,78 @@ def build_examples(task: Task, corpus: Corpus, gold: dict[str, LabelRow], kinds:
     return examples
 
 
-def leave_one_out(docs: Sequence[str]) -> tuple[Fold, ...]:
-    return tuple(Fold(tuple(d for d in docs if d != held), (held,)) for held in docs)
+def grouped_folds(examples: Sequence[Example], max_folds: int) -> tuple[Fold, ...]:
+    """Leave one document out, or, with more documents than `max_folds`, scikit-learn's GroupKFold over documents."""
+    docs = list(dict.fromkeys(e.doc for e in examples))
+    if len(docs) <= max_folds:
+        return tuple(Fold(tuple(d for d in docs if d != held), (held,)) for held in docs)
+    groups = [e.doc for e in examples]
+    folds = []
+    for train, test in GroupKFold(n_splits=max_folds).split(groups, groups=groups):
+        folds.append(Fold(tuple(dict.fromkeys(groups[i] for i in train)), tuple(dict.fromkeys(groups[i] for i in test))))
+    return tuple(folds)
 
 
-def in_language(docs_by_language: dict[str, list[str]]) -> list[Evaluation]:
-    """Leave one document out inside each language that has at least two documents."""
-    return [Evaluation("in_language", language, language, leave_one_out(docs))
-            for language, docs in sorted(docs_by_language.items()) if len(docs) >= 2]
+def by_language(examples: Sequence[Example]) -> dict[str, list[Example]]:
+    languages: dict[str, list[Example]] = {}
+    for example in examples:
+        languages.setdefault(example.language, []).append(example)
+    return dict(sorted(languages.items()))
 
 
-def cross_lingual(docs_by_language: dict[str, list[str]]) -> list[Evaluation]:
+def in_language(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
+    """Grouped cross-validation over the documents inside each language that has at least two of them."""
+    return [Evaluation("in_language", language, language, grouped_folds(rows, max_folds))
+            for language, rows in by_language(examples).items() if len({e.doc for e in rows}) >= 2]
+
+
+def cross_lingual(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
     """Train on every document of one language, test on every document of another."""
-    return [Evaluation("cross_lingual", source, target, (Fold(tuple(docs_by_language[source]),
-                                                               tuple(docs_by_language[target])),))
-            for source in sorted(docs_by_language) for target in sorted(docs_by_language) if source != target]
+    docs = {language: tuple(dict.fromkeys(e.doc for e in rows)) for language, rows in by_language(examples).items()}
+    return [Evaluation("cross_lingual", source, target, (Fold(docs[source], docs[target]),))
+            for source in docs for target in docs if source != target]
 
 
-def multilingual(docs_by_language: dict[str, list[str]]) -> list[Evaluation]:
-    """Leave one document out over all languages together."""
-    docs = sorted(d for docs in docs_by_language.values() for d in docs)
-    return [Evaluation("multilingual", "all", "all", leave_one_out(docs))] if len(docs) >= 2 else []
+def multilingual(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
+    """Grouped cross-validation over the documents of all languages together."""
+    if len({e.doc for e in examples}) < 2:
+        return []
+    return [Evaluation("multilingual", "all", "all", grouped_folds(examples, max_folds))]
 
 
-SETTINGS: dict[str, Callable[[dict[str, list[str]]], list[Evaluation]]] = {
+def given_split(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
+    """The data set's own split: train on its train rows, test on its test rows (validation rows are not used)."""
+    if not {"train", "test"} <= {e.split for e in examples}:
+        return []
+    return [Evaluation("given_split", "all", "all", (Fold(("train",), ("test",), by="split"),))]
+
+
+SETTINGS: dict[str, Callable[[Sequence[Example], int], list[Evaluation]]] = {
     "in_language": in_language,
     "cross_lingual": cross_lingual,
     "multilingual": multilingual,
+    "given_split": given_split,
 }
 
 
-def evaluations(setting: str, examples: Sequence[Example]) -> list[Evaluation]:
+NEEDS = {
+    "in_language": "a language with two groups or more",
+    "cross_lingual": "two languages",
+    "multilingual": "two groups or more",
+    "given_split": "a split column with train and test rows",
+}
+
+
+def evaluations(setting: str, examples: Sequence[Example], max_folds: int = DEFAULT_FOLDS) -> list[Evaluation]:
+    """The setting's evaluations; a setting the data cannot support is an error, not an empty table."""
     if setting not in SETTINGS:
         raise BenchError(f"unknown setting {setting!r} (known: {', '.join(SETTINGS)})")
-    docs_by_language: dict[str, list[str]] = {}
-    for example in examples:
-        docs = docs_by_language.setdefault(example.language, [])
-        if example.doc not in docs:
-            docs.append(example.doc)
-    return SETTINGS[setting](docs_by_language)
+    found = SETTINGS[setting](examples, max_folds)
+    if not found:
+        raise BenchError(f"setting {setting!r} needs {NEEDS[setting]}")
+    return found
 
 
 def split(examples: Sequence[Example], fold: Fold) -> tuple[list[Example], list[Example]]:
-    train = [e for e in examples if e.doc in fold.train_docs]
-    test = [e for e in examples if e.doc in fold.test_docs]
-    return train, test
+    train, test = set(fold.train), set(fold.test)
+    return ([e for e in examples if getattr(e, fold.by) in train], [e for e in examples if getattr(e, fold.by) in test])

@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bench.cli import main
 from bench.experiments import RECORDS
 from bench.reports import TABLES
@@ -63,3 +65,94 @@ def test_help_does_not_import_the_heavy_libraries():
            "print(sorted(m for m in ('sklearn', 'pandas', 'numpy', 'torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")
+
+
+def break_gold(project, old, new, count=1):
+    gold = project.labels / "gold.jsonl"
+    gold.write_text(gold.read_text().replace(old, new, count))
+
+
+def add_line(path, line):
+    path.write_text(path.read_text() + line)
+
+
+BREAKERS = {
+    "malformed JSON line": (lambda p: add_line(p.labels / "gold.jsonl", '{"id": "000-01",\n'),
+                            "gold.jsonl:92: malformed JSON"),
+    "unknown label": (lambda p: break_gold(p, '"topic": "escape"', '"topic": "flight"'), "gold.jsonl:1: unknown label 'flight'"),
+    "duplicate id": (lambda p: add_line(p.labels / "gold.jsonl", (p.labels / "gold.jsonl").read_text().splitlines()[0] + "\n"),
+                     "gold.jsonl:92: duplicate id '000-01' (first on line 1)"),
+    "stale hash": (lambda p: break_gold(p, '"sha256": "23a9', '"sha256": "00a9'), "gold.jsonl:1: stale label for 000-01"),
+    "non-UTF-8 seed file": (lambda p: (p.seeds / "001_bb8456ad75e8ae4c.txt").write_bytes(b"Line one\n\ncaf\xe9\n"),
+                            "001_bb8456ad75e8ae4c.txt:3: not valid UTF-8"),
+    "empty seed file": (lambda p: (p.seeds / "001_bb8456ad75e8ae4c.txt").write_text("\n \n"),
+                        "001_bb8456ad75e8ae4c.txt: seed file has no paragraphs"),
+    "manifest row without a file": (lambda p: (p.seeds / "001_bb8456ad75e8ae4c.txt").unlink(),
+                                    "manifest.csv:3: manifest names '001_bb8456ad75e8ae4c.txt', which does not exist"),
+    "file without a manifest row": (lambda p: (p.seeds / "new.txt").write_text("A paragraph.\n"),
+                                    "new.txt: seed file has no row in the manifest"),
+    "config typo": (lambda p: (p.experiments / "majority.yaml").write_text("model:\n  name: majority\nseed: [1]\n"),
+                    "majority.yaml:3: unknown key 'seed' in the config"),
+}
+
+
+@pytest.mark.parametrize("name", BREAKERS)
+def test_bad_input_names_file_and_line_exits_non_zero_and_writes_nothing(project, capsys, name):
+    breaker, message = BREAKERS[name]
+    breaker(project)
+    assert main(["--root", str(project.root), "run", str(project.experiments / "majority.yaml")]) == 1
+    assert message in capsys.readouterr().err
+    assert not (project.experiments / "results").exists(), "nothing may be written"
+
+
+def test_an_unwritable_output_folder_fails_before_any_work(project, tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    out = tmp_path / "taken" / "results"
+    assert main(["--root", str(project.root), "run", str(project.experiments / "majority.yaml"), "--out", str(out)]) == 1
+    assert f"{out / 'records'}: cannot write results here" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_leaves_earlier_results_intact(project, capsys, monkeypatch):
+    import bench.experiments
+    configs = [str(project.experiments / f"{name}.yaml") for name in ("majority", "stratified", "tfidf")]
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    records = project.experiments / RECORDS
+    before = {p.name: p.read_bytes() for p in records.iterdir()}
+    tables = {p.name: p.read_bytes() for p in (project.experiments / TABLES).iterdir()}
+    calls = []
+    real = bench.experiments.run_evaluation
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 20:  # majority's 15 evaluations are done, stratified's are not
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bench.experiments, "run_evaluation", interrupted)
+    (project.experiments / "majority.yaml").write_text(
+        (project.experiments / "majority.yaml").read_text() + "description: rerun\n")
+    assert main(["--root", str(project.root), "run", *configs]) == 130
+    after = {p.name: p.read_bytes() for p in records.iterdir()}
+    assert set(after) == set(before), "no temporary file is left behind"
+    assert json.loads(after["majority.json"])["description"] == "rerun", "a finished experiment is saved at once"
+    assert after["stratified.json"] == before["stratified.json"] and after["tfidf.json"] == before["tfidf.json"]
+    assert {p.name: p.read_bytes() for p in (project.experiments / TABLES).iterdir()} == tables
+
+
+def test_a_killed_run_leaves_only_whole_records(project):
+    """SIGKILL at an arbitrary moment: each record is the earlier one or a whole new one, never half a file."""
+    import signal
+    import time
+    configs = [str(project.experiments / f"{name}.yaml") for name in ("tfidf", "majority")]
+    assert main(["--root", str(project.root), "run", configs[1]]) == 0
+    records = project.experiments / RECORDS
+    earlier = (records / "majority.json").read_bytes()
+    child = subprocess.Popen([sys.executable, "-m", "bench.cli", "--root", str(project.root), "run", *configs],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(3)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    for path in records.glob("*.json"):
+        assert json.loads(path.read_text())["experiment"] == path.stem
+    majority = (records / "majority.json").read_bytes()
+    assert majority == earlier or json.loads(majority)["results"]

@@ -1,7 +1,8 @@
 import hashlib
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bench.corpus import load_corpus, split_paragraphs, strip_metadata
 from bench.files import BenchError
@@ -74,3 +75,19 @@ def test_empty_and_non_utf8_seed_files(project):
     path.write_bytes(b"Fine line\nbad \xff byte\n")
     with pytest.raises(BenchError, match=r"003_d2b4167f36a34aa6.txt:2: not valid UTF-8"):
         load_corpus(project.seeds)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(manifest=st.text(alphabet=st.sampled_from('doc,filelanguagestory\n01ennl.txt"-x'), max_size=120),
+       seed=st.binary(max_size=120))
+def test_any_manifest_and_seed_file_load_or_fail_with_a_place(tmp_path_factory, manifest, seed):
+    root = tmp_path_factory.mktemp("seeds")
+    (root / "manifest.csv").write_text("doc,file,language,date,story,source\n" + manifest, encoding="utf-8")
+    (root / "a.txt").write_bytes(seed)
+    try:
+        corpus = load_corpus(root)
+    except BenchError as error:
+        assert error.path and error.path.startswith(str(root))
+    else:
+        assert all(p.text.strip() == p.text and p.text for p in corpus.paragraphs)
+        assert len({p.id for p in corpus.paragraphs}) == len(corpus.paragraphs)

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.experiments import known_names, load_config
 from bench.files import BenchError
@@ -45,3 +47,22 @@ def test_defaults_and_name(tmp_path):
 def test_config_errors_name_the_file_and_line(tmp_path, text, message):
     with pytest.raises(BenchError, match=message):
         load_config(write(tmp_path, text), KNOWN)
+
+
+YAML_PIECES = st.sampled_from(["model:", "\n", "  name: tfidf", "  name: bert", "  params: {C: 1}", "seeds: [0]",
+                               "seeds: x", "tasks: [topic]", "settings: []", "folds: 1", "folds: 5", "dataset:",
+                               "  path: x.csv", "  columns: {text: t}", "bootstrap: {resamples: 0}", ":", "- a",
+                               "[", "{", "  ", "kinds: [body]", "train_sizes: [1]"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=st.lists(YAML_PIECES, max_size=12))
+def test_any_config_text_loads_or_names_the_line(tmp_path_factory, pieces):
+    path = tmp_path_factory.mktemp("config") / "exp.yaml"
+    text = "".join(pieces)
+    path.write_text(text)
+    try:
+        load_config(path, KNOWN)
+    except BenchError as error:
+        assert error.path == str(path)
+        assert error.line is None or 1 <= error.line <= text.count("\n") + 2

@@ -1,6 +1,10 @@
 import json
 
-from bench.labels import GOLD, agreement, load_annotations, validate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.files import BenchError
+from bench.labels import GOLD, agreement, load_annotations, read_label_file, validate
 
 
 def gold_lines(project):
@@ -94,3 +98,24 @@ def test_agreement_against_hand_computed_values(project):
     expected_alpha = 2 / 3
     assert abs(topic["krippendorff_alpha"] - expected_alpha) < 1e-12
     assert result["kind"]["pairs"][0]["raw_agreement"] == 1.0
+
+
+LABEL_VALUES = st.one_of(st.sampled_from(["body", "escape", "favor", "none", "flight", "", "000-01", "0" * 64]),
+                         st.integers(), st.none(), st.lists(st.integers(), max_size=2))
+LABEL_ROW = st.dictionaries(st.sampled_from(["id", "sha256", "kind", "topic", "stance_war", "stance_defector",
+                                             "note", "reasons", "extra"]), LABEL_VALUES, max_size=7)
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=st.lists(st.one_of(LABEL_ROW.map(json.dumps), st.text(max_size=20)), max_size=5))
+def test_any_label_file_reads_or_reports_problems_with_a_place(repo, tmp_path_factory, lines):
+    path = tmp_path_factory.mktemp("labels") / "fuzz.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    schema, corpus = repo.schema(), repo.corpus()
+    try:
+        result = read_label_file(path, schema, corpus, revisions=True)
+    except BenchError as error:
+        assert error.path == str(path) and 1 <= error.line <= len(lines)
+    else:
+        assert all(problem.path == str(path) for problem in result.problems)
+        assert all(row.id in corpus.by_id() for row in result.rows)

@@ -5,13 +5,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from bench.scores import point_scores, resampled_scores, summarize, transfer_ratio
 
 LABELS = ("favor", "against", "none")
+POLES = ("favor", "against")
 
 
 def test_point_scores_against_hand_computed_values():
     gold = ["favor", "favor", "against", "none", "none", "none"]
     pred = ["favor", "none", "against", "none", "favor", "none"]
     # favor: tp 1, fp 1, fn 1 -> F1 1/2; against: tp 1 -> F1 1; none: tp 2, fp 1, fn 1 -> F1 2/3
-    scores = point_scores(gold, pred, LABELS, stance=True)
+    scores = point_scores(gold, pred, LABELS, POLES)
     assert scores["macro_f1"] == (0.5 + 1 + 2 / 3) / 3
     assert scores["accuracy"] == 4 / 6
     assert scores["f_avg"] == (0.5 + 1) / 2
@@ -21,9 +22,9 @@ def test_macro_f1_averages_only_classes_present_in_the_test_gold():
     gold = ["none", "none", "against"]
     pred = ["none", "favor", "against"]
     # favor is absent from the gold, so it is not averaged: none F1 = 2/3, against F1 = 1
-    assert point_scores(gold, pred, LABELS, stance=False)["macro_f1"] == (2 / 3 + 1) / 2
+    assert point_scores(gold, pred, LABELS)["macro_f1"] == (2 / 3 + 1) / 2
     # F_avg still averages favor (F1 0: one false positive) and against (F1 1)
-    assert point_scores(gold, pred, LABELS, stance=True)["f_avg"] == 0.5
+    assert point_scores(gold, pred, LABELS, POLES)["f_avg"] == 0.5
 
 
 labels = st.sampled_from(LABELS)
@@ -37,7 +38,7 @@ def test_vectorised_scores_equal_scikit_learn(pairs):
     present = sorted({index[g] for g in gold})
     vectorised = resampled_scores(np.array([[index[g] for g in gold]]), np.array([[index[p] for p in pred]]),
                                   np.array(present), np.array([0, 1]), len(LABELS))
-    expected = point_scores(list(gold), list(pred), LABELS, stance=True)
+    expected = point_scores(list(gold), list(pred), LABELS, POLES)
     for name, value in expected.items():
         assert abs(vectorised[name][0] - value) < 1e-12
     assert abs(expected["accuracy"] - accuracy_score(gold, pred)) < 1e-12
@@ -49,8 +50,8 @@ def test_summary_is_seeded_and_brackets_the_mean():
     rng = np.random.default_rng(1)
     gold = list(rng.choice(LABELS, 80))
     preds = [[g if rng.random() < 0.7 else rng.choice(LABELS) for g in gold] for _ in range(3)]
-    first = summarize(gold, preds, LABELS, True, resamples=1000, seed=7)
-    assert first == summarize(gold, preds, LABELS, True, resamples=1000, seed=7)
+    first = summarize(gold, preds, LABELS, POLES, resamples=1000, seed=7)
+    assert first == summarize(gold, preds, LABELS, POLES, resamples=1000, seed=7)
     for score in first.values():
         assert len(score["per_seed"]) == 3
         assert score["ci_low"] <= score["mean"] <= score["ci_high"]
@@ -77,3 +78,13 @@ def test_paired_bootstrap_matches_exact_enumeration():
     p = paired_bootstrap(gold, best, other, LABELS, resamples=20000, seed=3)
     assert abs(p - exact_ties / 27) < 0.01
     assert paired_bootstrap(gold, best, best, LABELS, resamples=100, seed=0) == 1.0
+
+
+def test_blocked_resampling_draws_the_same_resamples(monkeypatch):
+    import bench.scores
+    rng = np.random.default_rng(1)
+    gold = list(rng.choice(LABELS, 97))
+    preds = [list(rng.choice(LABELS, 97)) for _ in range(3)]
+    whole = summarize(gold, preds, LABELS, POLES, resamples=500, seed=4)
+    monkeypatch.setattr(bench.scores, "RESAMPLE_BLOCK", 97 * 7)  # 7 resamples per block, the last one short
+    assert summarize(gold, preds, LABELS, POLES, resamples=500, seed=4) == whole

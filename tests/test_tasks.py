@@ -1,7 +1,12 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bench.files import BenchError
 from bench.labels import load_gold
-from bench.tasks import SETTINGS, build_examples, evaluations, split, tasks_from_schema
+from bench.tasks import Example, build_examples, evaluations, grouped_folds, split, tasks_from_schema
+
+BENCHMARK_SETTINGS = ("in_language", "cross_lingual", "multilingual")
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +31,13 @@ def test_examples_are_body_paragraphs_with_their_target(examples):
     assert {e.target for e in stance} == {"the deserter or defector the article is about, and his decision."}
 
 
-@pytest.mark.parametrize("setting", sorted(SETTINGS))
+@pytest.mark.parametrize("setting", BENCHMARK_SETTINGS)
 def test_no_document_on_both_sides_of_a_split(examples, setting):
     for evaluation in evaluations(setting, examples["topic"]):
         tested = []
         for fold in evaluation.folds:
             train, test = split(examples["topic"], fold)
-            assert not set(fold.train_docs) & set(fold.test_docs)
+            assert not set(fold.train) & set(fold.test)
             assert not {e.doc for e in train} & {e.doc for e in test}
             assert not {e.id for e in train} & {e.id for e in test}
             assert train and test
@@ -41,8 +46,8 @@ def test_no_document_on_both_sides_of_a_split(examples, setting):
 
 
 def test_the_settings_and_their_folds(examples):
-    names = {s: [(e.name, [(f.train_docs, f.test_docs) for f in e.folds]) for e in evaluations(s, examples["topic"])]
-             for s in SETTINGS}
+    names = {s: [(e.name, [(f.train, f.test) for f in e.folds]) for e in evaluations(s, examples["topic"])]
+             for s in BENCHMARK_SETTINGS}
     assert names["in_language"] == [
         ("in_language:en", [(("003",), ("001",)), (("001",), ("003",))]),
         ("in_language:nl", [(("002", "004"), ("000",)), (("000", "004"), ("002",)), (("000", "002"), ("004",))]),
@@ -53,3 +58,27 @@ def test_the_settings_and_their_folds(examples):
     ]
     assert [name for name, _ in names["multilingual"]] == ["multilingual:all"]
     assert len(names["multilingual"][0][1]) == 5
+
+
+def test_a_setting_the_data_cannot_support_is_an_error(examples):
+    with pytest.raises(BenchError, match="'given_split' needs a split column"):
+        evaluations("given_split", examples["topic"])
+    english = [e for e in examples["topic"] if e.language == "en"]
+    with pytest.raises(BenchError, match="'cross_lingual' needs two languages"):
+        evaluations("cross_lingual", english)
+
+
+@settings(max_examples=60, deadline=None)
+@given(groups=st.lists(st.integers(0, 30), min_size=2, max_size=120), max_folds=st.integers(2, 12))
+def test_grouped_folds_test_every_row_once_and_never_split_a_group(groups, max_folds):
+    rows = [Example(str(i), f"g{g}", "en", "", "", "", "text", "x") for i, g in enumerate(groups)]
+    folds = grouped_folds(rows, max_folds)
+    distinct = len(set(groups))
+    assert len(folds) == (distinct if distinct <= max_folds else max_folds)
+    tested = []
+    for fold in folds:
+        train, test = split(rows, fold)
+        assert not {e.doc for e in train} & {e.doc for e in test}
+        assert len(train) + len(test) == len(rows)
+        tested += [e.id for e in test]
+    assert sorted(tested, key=int) == [e.id for e in rows]
