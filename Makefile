@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 	$(BIN)/bench run --check
 
-# Wall time and peak memory of the commands, written to the README's performance block.
+# Wall time and peak memory of the commands and of the scale benchmark, written to the README's performance block.
 perf: $(STAMP)
 	$(BIN)/bench perf
 

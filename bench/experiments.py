@@ -124,8 +124,9 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
     defaults = Config("", "")
     config = Config(
         name=str(data.get("name", path.stem)), model=str(data["model"]["name"]), params=params,
-        tasks=string_list("tasks", defaults.tasks), settings=string_list("settings", defaults.settings),
-        kinds=string_list("kinds", defaults.kinds), seeds=tuple(seeds), resamples=resamples,
+        tasks=(dataset.task_name,) if dataset else string_list("tasks", defaults.tasks),
+        settings=string_list("settings", defaults.settings),
+        kinds=() if dataset else string_list("kinds", defaults.kinds), seeds=tuple(seeds), resamples=resamples,
         bootstrap_seed=int(bootstrap.get("seed", 0)), confidence=float(bootstrap.get("confidence", 0.95)),
         description=str(data.get("description", "")), train_sizes=tuple(sizes), folds=folds, dataset=dataset,
     )
@@ -291,21 +292,17 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus, gold: dict[str,
 
 
 def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky", done=None) -> list[list[dict]]:
-    """Run every unit of every plan through joblib, in order; `done(plan, results)` as each plan completes.
+    """Run each plan's units through joblib and call `done(plan, results)` as soon as a plan is complete.
 
     Each unit seeds its own models, so the results are the same for any number of jobs and any backend.
     """
     from joblib import Parallel, delayed, parallel_config
-    owners = [i for i, p in enumerate(plans) for _ in p.units]
-    remaining = [len(p.units) for p in plans]
-    results: list[list[dict]] = [[] for _ in plans]
-    work = (delayed(run_evaluation)(p.config, *unit) for p in plans for unit in p.units)
+    results = []
     with parallel_config(backend=joblib_backend(backend), n_jobs=jobs):
-        for owner, result in zip(owners, Parallel(return_as="generator")(work)):
-            results[owner].append(result)
-            remaining[owner] -= 1
-            if remaining[owner] == 0 and done is not None:
-                done(plans[owner], results[owner])
+        for p in plans:
+            results.append(Parallel()(delayed(run_evaluation)(p.config, *unit) for unit in p.units))
+            if done is not None:
+                done(p, results[-1])
     return results
 
 

@@ -174,6 +174,7 @@ def synthetic_project(root: Path, target: Path, paragraphs: int, seed: int = 0) 
 
 
 SCALE_EXPERIMENT = {"name": "tfidf_scale", "settings": ["multilingual"], "folds": 5}
+SCALE_GOAL = {"paragraphs": 100_000, "seconds": 60, "peak_mib": 4096}
 
 
 def scale_config(root: Path) -> str:
@@ -219,4 +220,18 @@ def scale_table(result: dict) -> str:
             f"{result['experiment']['folds']} grouped folds, run with `--jobs {result['jobs']}`; peak MiB sums the "
             "processes. Growth 1.00 is linear.\n\n"
             + markdown_table(["paragraphs", "validate s", "validate MiB", "TF-IDF experiment s", "its peak MiB",
-                              "total s", "s per 1k paragraphs", "growth"], rows))
+                              "total s", "s per 1k paragraphs", "growth"], rows) + goal_line(result))
+
+
+def goal_line(result: dict) -> str:
+    """Whether the measured corpus of the goal's size meets the time and memory goals."""
+    measured = [r for r in result["sizes"] if r["paragraphs"] == SCALE_GOAL["paragraphs"]]
+    if not measured:
+        return ""
+    r = measured[0]
+    seconds = r["validate_seconds"] + r["experiment_seconds"]
+    peak = max(r["validate_peak_mib"], r["experiment_peak_mib"])
+    verdict = {True: "met", False: "not met"}
+    return (f"\nAt {SCALE_GOAL['paragraphs']:,} paragraphs: {seconds:.0f} s against the goal of "
+            f"{SCALE_GOAL['seconds']} s (time goal {verdict[seconds <= SCALE_GOAL['seconds']]}), peak {peak:,.0f} MiB "
+            f"against {SCALE_GOAL['peak_mib']:,} MiB (memory goal {verdict[peak <= SCALE_GOAL['peak_mib']]}).\n")

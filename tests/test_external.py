@@ -187,3 +187,17 @@ def test_any_json_lines_rows_load_or_name_the_line(tmp_path_factory, rows):
     else:
         assert len(examples) == len(rows) == summary["rows"]
         assert all(e.text.strip() and e.label in task.labels for e in examples)
+
+
+def test_the_readme_example_runs(repo, project, tmp_path):
+    section = repo.readme.read_text(encoding="utf-8").split("## Running the baselines on another data set")[1]
+    (tmp_path / "semeval2016_tfidf.yaml").write_text(section.split("```yaml\n")[1].split("```")[0])
+    (tmp_path / "data").mkdir()
+    names = {"id": "ID", "tweet": "Tweet", "stance": "Stance", "target": "Target", "part": "Split",
+             "source": "Source", "lang": "Language"}
+    write_csv(tmp_path / "data" / "semeval2016.tsv", [{names[k]: v for k, v in r.items()} for r in stance_rows()],
+              "\t", "latin-1")
+    out = tmp_path / "results-semeval"
+    assert main(["--root", str(project.root), "run", str(tmp_path / "semeval2016_tfidf.yaml"), "--out", str(out)]) == 0
+    record = json.loads((out / "records" / "semeval2016_tfidf.json").read_text())
+    assert [r["evaluation"] for r in record["results"]] == ["given_split:all"]

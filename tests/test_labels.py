@@ -110,12 +110,13 @@ LABEL_ROW = st.dictionaries(st.sampled_from(["id", "sha256", "kind", "topic", "s
 @given(lines=st.lists(st.one_of(LABEL_ROW.map(json.dumps), st.text(max_size=20)), max_size=5))
 def test_any_label_file_reads_or_reports_problems_with_a_place(repo, tmp_path_factory, lines):
     path = tmp_path_factory.mktemp("labels") / "fuzz.jsonl"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    text = "\n".join(lines)
+    path.write_text(text, encoding="utf-8")
     schema, corpus = repo.schema(), repo.corpus()
     try:
         result = read_label_file(path, schema, corpus, revisions=True)
     except BenchError as error:
-        assert error.path == str(path) and 1 <= error.line <= len(lines)
+        assert error.path == str(path) and 1 <= error.line <= text.count("\n") + 1
     else:
         assert all(problem.path == str(path) for problem in result.problems)
         assert all(row.id in corpus.by_id() for row in result.rows)

@@ -24,3 +24,10 @@ def test_scale_table_reports_linear_growth_as_one():
              "experiment_seconds": 9 * n / 1000, "experiment_peak_mib": 500} for n in (1000, 10000)]
     table = scale_table({"jobs": 2, "experiment": {"folds": 5}, "sizes": rows})
     assert "| 10,000 | 10.00 | 30 | 90.0 | 500 | 100.0 | 10.00 | 1.00 |" in table
+
+
+def test_the_goal_line_says_plainly_whether_the_goal_is_met():
+    row = {"paragraphs": 100_000, "validate_seconds": 5.0, "validate_peak_mib": 100,
+           "experiment_seconds": 95.0, "experiment_peak_mib": 3000}
+    table = scale_table({"jobs": 2, "experiment": {"folds": 5}, "sizes": [row]})
+    assert "100 s against the goal of 60 s (time goal not met), peak 3,000 MiB against 4,096 MiB (memory goal met)" in table
