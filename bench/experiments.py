@@ -297,6 +297,8 @@ def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky", done=None
     Each unit seeds its own models, so the results are the same for any number of jobs and any backend.
     """
     from joblib import Parallel, delayed, parallel_config
+    if jobs == 0:
+        raise BenchError("--jobs must be a positive number of jobs, or -1 for one per core")
     results = []
     with parallel_config(backend=joblib_backend(backend), n_jobs=jobs):
         for p in plans:
@@ -306,14 +308,22 @@ def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky", done=None
     return results
 
 
+BACKENDS = {"loky": None, "threading": None, "multiprocessing": None, "ray": "ray", "dask": "dask[distributed]"}
+
+
 def joblib_backend(name: str) -> str:
     """joblib's own backends by name; Ray and Dask register theirs on import (each needs its package installed)."""
-    if name == "ray":
-        from ray.util.joblib import register_ray
-        register_ray()
-    elif name == "dask":
-        from dask.distributed import Client  # joblib's dask backend runs on the current client
-        Client()  # the scheduler in DASK_SCHEDULER_ADDRESS, or a local cluster
+    if name not in BACKENDS:
+        raise BenchError(f"unknown joblib backend {name!r} (known: {', '.join(BACKENDS)})")
+    try:
+        if name == "ray":
+            from ray.util.joblib import register_ray
+            register_ray()  # joins the cluster in RAY_ADDRESS, else starts a local one
+        elif name == "dask":
+            from dask.distributed import Client  # joblib's dask backend runs on the current client
+            Client()  # the scheduler in DASK_SCHEDULER_ADDRESS, or a local cluster
+    except ImportError:
+        raise BenchError(f"the {name} backend needs its package: pip install '{BACKENDS[name]}'") from None
     return name
 
 

@@ -214,7 +214,7 @@ def scale_table(result: dict) -> str:
                      f"{r['experiment_seconds']:.1f}", f"{r['experiment_peak_mib']:.0f}", f"{total:.1f}",
                      f"{1000 * total / r['paragraphs']:.2f}", growth])
         previous = (r["paragraphs"], total)
-    return (f"Synthetic corpora (`bench perf --scale`): each paragraph takes the labels of a random gold body "
+    return (f"Synthetic corpora (`bench perf --scale-only`): each paragraph takes the labels of a random gold body "
             f"paragraph and a shuffled resample of its words; ten paragraphs per document. The experiment is the "
             f"TF-IDF model of `experiments/tfidf.yaml` on all three tasks, in the multilingual setting with "
             f"{result['experiment']['folds']} grouped folds, run with `--jobs {result['jobs']}`; peak MiB sums the "

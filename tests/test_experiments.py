@@ -66,3 +66,13 @@ def test_any_config_text_loads_or_names_the_line(tmp_path_factory, pieces):
     except BenchError as error:
         assert error.path == str(path)
         assert error.line is None or 1 <= error.line <= text.count("\n") + 2
+
+
+@pytest.mark.parametrize("jobs, backend, message", [
+    (2, "spark", "unknown joblib backend 'spark'"),
+    (0, "loky", "--jobs must be a positive number"),
+])
+def test_bad_parallel_options_are_clear_errors(jobs, backend, message):
+    from bench.experiments import run_plans
+    with pytest.raises(BenchError, match=message):
+        run_plans([], jobs, backend)
