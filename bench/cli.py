@@ -223,7 +223,8 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
             summary = plans[-1].dataset
             print(f"note: {config.dataset.path}: {summary['rows']} rows, {summary['duplicate_texts']} text(s) "
                   f"occurring more than once, {summary['texts_in_train_and_test']} text(s) in both the given train "
-                  "and test split", file=sys.stderr)
+                  f"and test split, {summary['groups_in_several_languages']} group(s) with rows in several languages "
+                  "(cross_lingual trains on one language's rows and tests on another's)", file=sys.stderr)
 
     records_dir = (out or project.experiments / experiments.RESULTS) / "records"
     ensure_writable(records_dir)

@@ -160,14 +160,19 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
 
 
 def summary(spec: DatasetSpec, examples: list[Example]) -> dict:
-    """What a record says of its data: size, duplicate texts, texts on both sides of the given split, hash."""
+    """What a record says of its data: size, duplicate texts, texts on both sides of the given split, groups
+    that cross_lingual puts on both sides because they hold several languages, and the hash."""
     counts = Counter(e.text for e in examples)
     train = {e.text for e in examples if e.split == "train"}
+    languages: dict[str, set[str]] = {}
+    for e in examples:
+        languages.setdefault(e.doc, set()).add(e.language)
     path = Path(spec.path)
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     return {
         "rows": len(examples),
         "duplicate_texts": sum(1 for n in counts.values() if n > 1),
         "texts_in_train_and_test": len(train & {e.text for e in examples if e.split == "test"}),
+        "groups_in_several_languages": sum(1 for found in languages.values() if len(found) > 1),
         "sha256": sha256_files(files),
     }

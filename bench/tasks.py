@@ -47,11 +47,15 @@ class Example:
 
 @dataclass(frozen=True)
 class Fold:
-    """Which examples train and which test: those whose `by` attribute (a document, or a given split) is listed."""
+    """Which examples train and which test: those whose `by` attribute (a document, or a given split) is listed,
+    and, where a side names a language, only that language's examples (an external data set's groups may
+    hold several languages)."""
 
     train: tuple[str, ...]
     test: tuple[str, ...]
     by: str = "doc"
+    train_language: str = ""
+    test_language: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,15 +94,16 @@ def build_examples(task: Task, corpus: Corpus, gold: dict[str, LabelRow], kinds:
     return examples
 
 
-def grouped_folds(examples: Sequence[Example], max_folds: int) -> tuple[Fold, ...]:
+def grouped_folds(examples: Sequence[Example], max_folds: int, language: str = "") -> tuple[Fold, ...]:
     """Leave one document out, or, with more documents than `max_folds`, scikit-learn's GroupKFold over documents."""
     docs = list(dict.fromkeys(e.doc for e in examples))
     if len(docs) <= max_folds:
-        return tuple(Fold(tuple(d for d in docs if d != held), (held,)) for held in docs)
+        return tuple(Fold(tuple(d for d in docs if d != held), (held,), "doc", language, language) for held in docs)
     groups = [e.doc for e in examples]
     folds = []
     for train, test in GroupKFold(n_splits=max_folds).split(groups, groups=groups):
-        folds.append(Fold(tuple(dict.fromkeys(groups[i] for i in train)), tuple(dict.fromkeys(groups[i] for i in test))))
+        folds.append(Fold(tuple(dict.fromkeys(groups[i] for i in train)), tuple(dict.fromkeys(groups[i] for i in test)),
+                          "doc", language, language))
     return tuple(folds)
 
 
@@ -111,14 +116,14 @@ def by_language(examples: Sequence[Example]) -> dict[str, list[Example]]:
 
 def in_language(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
     """Grouped cross-validation over the documents inside each language that has at least two of them."""
-    return [Evaluation("in_language", language, language, grouped_folds(rows, max_folds))
+    return [Evaluation("in_language", language, language, grouped_folds(rows, max_folds, language))
             for language, rows in by_language(examples).items() if len({e.doc for e in rows}) >= 2]
 
 
 def cross_lingual(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
     """Train on every document of one language, test on every document of another."""
     docs = {language: tuple(dict.fromkeys(e.doc for e in rows)) for language, rows in by_language(examples).items()}
-    return [Evaluation("cross_lingual", source, target, (Fold(docs[source], docs[target]),))
+    return [Evaluation("cross_lingual", source, target, (Fold(docs[source], docs[target], "doc", source, target),))
             for source in docs for target in docs if source != target]
 
 
@@ -163,5 +168,7 @@ def evaluations(setting: str, examples: Sequence[Example], max_folds: int = DEFA
 
 
 def split(examples: Sequence[Example], fold: Fold) -> tuple[list[Example], list[Example]]:
-    train, test = set(fold.train), set(fold.test)
-    return ([e for e in examples if getattr(e, fold.by) in train], [e for e in examples if getattr(e, fold.by) in test])
+    def side(values: tuple[str, ...], language: str) -> list[Example]:
+        chosen = set(values)
+        return [e for e in examples if getattr(e, fold.by) in chosen and language in ("", e.language)]
+    return side(fold.train, fold.train_language), side(fold.test, fold.test_language)

@@ -82,3 +82,24 @@ def test_grouped_folds_test_every_row_once_and_never_split_a_group(groups, max_f
         assert len(train) + len(test) == len(rows)
         tested += [e.id for e in test]
     assert sorted(tested, key=int) == [e.id for e in rows]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 12), st.sampled_from(["en", "nl", "de"])), min_size=2, max_size=80),
+       max_folds=st.integers(2, 6))
+def test_language_settings_keep_to_their_languages_when_groups_mix_them(rows, max_folds):
+    examples = [Example(str(i), f"g{g}", language, "", "", "", "text", "x") for i, (g, language) in enumerate(rows)]
+    for setting in ("in_language", "cross_lingual"):
+        try:
+            found = evaluations(setting, examples, max_folds)
+        except BenchError:
+            continue  # too few groups or languages for this setting
+        for evaluation in found:
+            tested = []
+            for fold in evaluation.folds:
+                train, test = split(examples, fold)
+                assert {e.language for e in train} <= {evaluation.train_language}
+                assert {e.language for e in test} <= {evaluation.test_language}
+                tested += [e.id for e in test]
+            expected = [e.id for e in examples if e.language == evaluation.test_language]
+            assert sorted(tested, key=int) == expected, "each row of the test language is tested exactly once"
