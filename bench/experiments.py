@@ -125,7 +125,7 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
     config = Config(
         name=str(data.get("name", path.stem)), model=str(data["model"]["name"]), params=params,
         tasks=(dataset.task_name,) if dataset else string_list("tasks", defaults.tasks),
-        settings=string_list("settings", defaults.settings),
+        settings=() if dataset and "settings" not in data else string_list("settings", defaults.settings),
         kinds=() if dataset else string_list("kinds", defaults.kinds), seeds=tuple(seeds), resamples=resamples,
         bootstrap_seed=int(bootstrap.get("seed", 0)), confidence=float(bootstrap.get("confidence", 0.95)),
         description=str(data.get("description", "")), train_sizes=tuple(sizes), folds=folds, dataset=dataset,
@@ -285,10 +285,24 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus, gold: dict[str,
         data, data_hash, summary = [(tasks[n], build_examples(tasks[n], corpus, gold, config.kinds))
                                     for n in config.tasks], benchmark_hash, None
     units = [(task, examples, evaluation, size)
-             for task, examples in data for setting in config.settings
-             for evaluation in evaluations(setting, examples, config.folds)
+             for task, examples in data for evaluation in chosen_evaluations(config, examples)
              for size in config.train_sizes or (None,)]
     return Plan(config, data_hash, summary, units)
+
+
+def chosen_evaluations(config: Config, examples: list[Example]) -> list[Evaluation]:
+    """The config's settings; an external data set without `settings` gets every setting its data supports."""
+    if config.settings:
+        return [e for setting in config.settings for e in evaluations(setting, examples, config.folds)]
+    found = []
+    for setting in SETTINGS:
+        try:
+            found += evaluations(setting, examples, config.folds)
+        except BenchError:
+            continue  # a setting this data cannot support is left out only when none was asked for
+    if not found:
+        raise BenchError("the data supports no setting: it needs two groups, two languages or a train/test split")
+    return found
 
 
 def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky", done=None) -> list[list[dict]]:

@@ -201,3 +201,13 @@ def test_the_readme_example_runs(repo, project, tmp_path):
     assert main(["--root", str(project.root), "run", str(tmp_path / "semeval2016_tfidf.yaml"), "--out", str(out)]) == 0
     record = json.loads((out / "records" / "semeval2016_tfidf.json").read_text())
     assert [r["evaluation"] for r in record["results"]] == ["given_split:all"]
+
+
+def test_without_settings_every_setting_the_data_supports_runs(tmp_path):
+    rows = [{k: r[k] for k in ("tweet", "stance", "part", "source")} for r in stance_rows()]  # one language
+    (tmp_path / "stance.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    path = tmp_path / "implicit.yaml"
+    path.write_text(json.dumps({"model": {"name": "majority"}, "dataset": {"path": "stance.jsonl", "columns": {
+        "text": "tweet", "label": "stance", "split": "part", "group": "source"}}}))
+    [results] = run_plans([plan(load_config(path), {}, None, None, "")])
+    assert [r["evaluation"] for r in results] == ["in_language:und", "multilingual:all", "given_split:all"]
