@@ -241,11 +241,15 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
 def publish_tables(out: Path) -> str:
     """The tables of the records in OUT/records, written to OUT/tables; the benchmark's pages stay untouched."""
     from . import reports
-    records = reports.load_records(out / "records")
+    return reports.publish_tables(out / "tables", existing_records(out / "records"))[1]
+
+
+def existing_records(folder: Path) -> list[dict]:
+    from . import reports
+    records = reports.load_records(folder)
     if not records:
-        raise BenchError("no result records", out / "records")
-    reports.write_tables(out / "tables", records)
-    return reports.marked_tables(records, reports.significance(records))
+        raise BenchError("no result records; run `bench run` first", folder)
+    return records
 
 
 CHECKED = ("README.md", "errors.md", "tables/results.md", "tables/results.csv", "tables/results.tex")
@@ -287,9 +291,7 @@ def publish(project: Project) -> str:
     from . import experiments, reports
     from .labels import agreement, load_annotations, load_gold
     schema, corpus = project.schema(), project.corpus()
-    records = reports.load_records(project.experiments / experiments.RECORDS)
-    if not records:
-        raise BenchError("no result records; run `bench run` first", project.experiments / experiments.RECORDS)
+    records = existing_records(project.experiments / experiments.RECORDS)
     passes = load_annotations(project.labels, schema, corpus)
     tables = reports.publish(project.experiments, records, passes, corpus, load_gold(project.labels, schema, corpus),
                              schema)
@@ -313,7 +315,7 @@ def command_perf(project: Project, args) -> int:
     if not args.scale_only:
         result.update(performance.run_benchmarks(project.root, args.repeats, not args.no_fine_tuning))
     if not args.no_scale:
-        result["scale"] = performance.run_scale(project.root, args.sizes, args.jobs)
+        result["scale"] = performance.run_scale(project.root, args.sizes or performance.SCALE_SIZES, args.jobs)
     performance.write_performance(project.experiments, result)
     table = performance.performance_tables(result)
     reports.update_readme(project.readme, "performance", table)
@@ -409,7 +411,7 @@ def parser() -> argparse.ArgumentParser:
     perf.add_argument("--no-fine-tuning", action="store_true", help="skip timing the slow fine-tuning run")
     perf.add_argument("--no-scale", action="store_true", help="skip the scale benchmark on synthetic corpora")
     perf.add_argument("--scale-only", action="store_true", help="only the scale benchmark")
-    perf.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000], metavar="N",
+    perf.add_argument("--sizes", type=int, nargs="+", metavar="N",
                       help="synthetic corpus sizes in paragraphs (default: 1000 10000 100000)")
     perf.add_argument("--jobs", type=int, default=2, metavar="N", help="jobs for the scale experiment (default: 2)")
     return main

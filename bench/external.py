@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Iterator
 
 from .files import BenchError, read_csv, read_jsonl, sha256_files
-from .tasks import Example, Task
+from .tasks import STANCE_POLES, Example, Task
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl"}
 ROLES = ("text", "label", "target", "language", "group", "split", "id")
 REQUIRED_ROLES = ("text", "label")
 SPLITS = {"train": "train", "test": "test", "validation": "validation", "valid": "validation", "dev": "validation"}
-STANCE_POLES = ("favor", "against")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,12 @@ def tfidf() -> BaseEstimator:
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
+def embed(encoder: str, texts) -> np.ndarray:
+    """The named encoder's (cached) embeddings; imported on use, so the light models never load torch."""
+    from .encoders import load_encoder
+    return load_encoder(encoder).encode(list(texts))
+
+
 class EncoderClassifier(ClassifierMixin, BaseEstimator):
     """Frozen sentence embeddings into a logistic regression: the MTEB classification protocol."""
 
@@ -50,18 +56,14 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.random_state = random_state
 
-    def _embed(self, X) -> np.ndarray:
-        from .encoders import load_encoder
-        return load_encoder(self.encoder).encode(list(X["text"]))
-
     def fit(self, X, y):
         self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight,
-                                              random_state=self.random_state).fit(self._embed(X), y)
+                                              random_state=self.random_state).fit(embed(self.encoder, X["text"]), y)
         self.classes_ = self.classifier_.classes_
         return self
 
     def predict(self, X):
-        return self.classifier_.predict(self._embed(X))
+        return self.classifier_.predict(embed(self.encoder, X["text"]))
 
 
 class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
@@ -75,17 +77,14 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         self.label_definitions = label_definitions
 
     def fit(self, X=None, y=None):
-        from .encoders import load_encoder
         if not self.label_definitions:
             raise ValueError("ZeroShotClassifier needs label_definitions")
         self.classes_ = np.array(list(self.label_definitions))
-        self.label_vectors_ = load_encoder(self.encoder).encode(list(self.label_definitions.values()))
+        self.label_vectors_ = embed(self.encoder, self.label_definitions.values())
         return self
 
     def predict(self, X):
-        from .encoders import load_encoder
-        vectors = load_encoder(self.encoder).encode(list(X["text"]))
-        return self.classes_[np.argmax(vectors @ self.label_vectors_.T, axis=1)]
+        return self.classes_[np.argmax(embed(self.encoder, X["text"]) @ self.label_vectors_.T, axis=1)]
 
 
 def fine_tuned() -> BaseEstimator:

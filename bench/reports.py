@@ -222,6 +222,13 @@ def write_tables(out: Path, records: list[dict]) -> list[Path]:
     return written
 
 
+def publish_tables(tables_dir: Path, records: list[dict]) -> tuple[dict, str]:
+    """Write the table files; return the significance tests and the headline tables marked with them."""
+    tests = significance(records)
+    write_tables(tables_dir, records)
+    return tests, marked_tables(records, tests)
+
+
 def update_readme(readme: Path, section: str, block: str) -> bool:
     """Replace the text between `<!-- section:start -->` and `<!-- section:end -->`; else leave the README alone."""
     if not readme.exists():
@@ -377,9 +384,7 @@ def publish(experiments_dir: Path, records: list[dict], passes: dict, corpus, go
     from . import figures
     from .release import config_rows
 
-    tests = significance(records)
-    tables = marked_tables(records, tests)
-    write_tables(experiments_dir / TABLES, records)
+    tests, tables = publish_tables(experiments_dir / TABLES, records)
     folder = experiments_dir / figures.FIGURES
     rows = config_rows(corpus, gold, schema)["paragraphs"]
     drawn = {"label_distribution": figures.label_distribution(rows, {n: f.labels for n, f in schema.fields.items()}),

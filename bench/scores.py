@@ -88,11 +88,11 @@ def seed_averaged_resamples(gold: Sequence[str], models: Sequence[Sequence[Seque
     parts: list[list[dict[str, np.ndarray]]] = [[] for _ in models]
     for start in range(0, resamples, block):
         draws = rng.integers(0, len(gold), size=(min(block, resamples - start), len(gold)))
+        gold_draws = gold_idx[draws]
         for model, preds in enumerate(pred_idx):
             totals: dict[str, np.ndarray] = {}
             for pred in preds:
-                for name, values in resampled_scores(gold_idx[draws], pred[draws], present, pole_idx,
-                                                     len(index)).items():
+                for name, values in resampled_scores(gold_draws, pred[draws], present, pole_idx, len(index)).items():
                     totals[name] = totals.get(name, 0) + values
             parts[model].append({name: values / len(preds) for name, values in totals.items()})
     return [{name: np.concatenate([part[name] for part in blocks]) for name in blocks[0]} for blocks in parts]
