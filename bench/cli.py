@@ -291,10 +291,11 @@ def publish(project: Project) -> str:
     from . import experiments, reports
     from .labels import agreement, load_annotations, load_gold
     schema, corpus = project.schema(), project.corpus()
-    records = existing_records(project.experiments / experiments.RECORDS)
+    folder = project.experiments / experiments.RECORDS
+    records, curves = existing_records(folder), reports.load_records(folder, learning_curves=True)
     passes = load_annotations(project.labels, schema, corpus)
-    tables = reports.publish(project.experiments, records, passes, corpus, load_gold(project.labels, schema, corpus),
-                             schema)
+    tables = reports.publish(project.experiments, records, curves, passes, corpus,
+                             load_gold(project.labels, schema, corpus), schema)
     block = tables
     if len(passes) >= 2:
         block += "\n**Annotator agreement** (two blind passes, before adjudication)\n\n" + reports.agreement_table(

@@ -150,6 +150,10 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
     labels = spec.labels or tuple(sorted({e.label for e in examples}))
     if len(set(labels)) < 2:
         raise BenchError(f"a classification task needs two labels or more; found only {labels[0]!r}", spec.path)
+    absent = sorted(set(spec.poles) - set(labels))
+    if absent:
+        raise BenchError(f"pole(s) {', '.join(map(repr, absent))} not among the labels found "
+                         f"({', '.join(labels)})", spec.path)
     stance = "target" in columns
     poles = spec.poles or (tuple(next(label for label in labels if label.lower() == pole) for pole in STANCE_POLES)
                            if stance and {label.lower() for label in labels} >= set(STANCE_POLES) else ())

@@ -379,8 +379,9 @@ def results_page(records: list[dict], tests: dict, tables: str, human: str, figu
         + "PDF versions for papers are in [figures/](figures/).\n")
 
 
-def publish(experiments_dir: Path, records: list[dict], passes: dict, corpus, gold: dict, schema) -> str:
-    """Everything derived from the records: tables, results page, error analysis and figures."""
+def publish(experiments_dir: Path, records: list[dict], curves: list[dict], passes: dict, corpus, gold: dict,
+            schema) -> str:
+    """Everything derived from the records and learning curves: tables, results page, error analysis, figures."""
     from . import figures
     from .release import config_rows
 
@@ -390,7 +391,6 @@ def publish(experiments_dir: Path, records: list[dict], passes: dict, corpus, go
     drawn = {"label_distribution": figures.label_distribution(rows, {n: f.labels for n, f in schema.fields.items()}),
              "confusion_matrices": figures.confusion_matrices(records, tests),
              "transfer_heatmap": figures.transfer_heatmap(records)}
-    curves = load_records(experiments_dir / "results" / "records", learning_curves=True)
     if curves:
         drawn["learning_curve"] = figures.learning_curve(curves)
     drawn = {name: figure for name, figure in drawn.items() if figure is not None}

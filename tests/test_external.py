@@ -148,6 +148,15 @@ def test_an_undecodable_file_names_its_encoding_and_line(tmp_path):
     assert examples[1].text == "café"
 
 
+def test_poles_must_be_labels_of_the_data(tmp_path):
+    path = write_csv(tmp_path / "stance.csv", [{k: r[k] for k in ("tweet", "stance")} for r in stance_rows()])
+    spec = DatasetSpec(str(path), {"text": "tweet", "label": "stance"}, poles=("FAVOUR", "AGAINST"))
+    with pytest.raises(BenchError, match=r"stance.csv: pole\(s\) 'FAVOUR' not among the labels found"):
+        load(spec)
+    task, _, _ = load(DatasetSpec(str(path), {"text": "tweet", "label": "stance"}, poles=("FAVOR", "AGAINST")))
+    assert task.poles == ("FAVOR", "AGAINST")
+
+
 @pytest.mark.parametrize("dataset, message", [
     ({"path": "x.csv", "columns": {"text": "t"}}, "the column mapping needs label"),
     ({"path": "x.csv", "columns": {"text": "t", "label": "l", "tag": "x"}}, "unknown column role(s) tag"),
