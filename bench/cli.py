@@ -40,6 +40,9 @@ class Project:
 
     def schema(self):
         from .schema import load_schema
+        if not self.guidelines.exists():
+            raise BenchError(f"not found, so {self.root.resolve()} is not a benchmark checkout; run bench from "
+                             "the checkout or pass --root", self.guidelines)
         return load_schema(self.guidelines)
 
 

@@ -47,6 +47,11 @@ def test_validate_reports_problems_with_a_non_zero_exit(project, capsys):
     assert "gold.jsonl:1: unknown label 'bodytext' for kind" in capsys.readouterr().err
 
 
+def test_outside_a_checkout_bench_says_so(tmp_path, capsys):
+    assert main(["--root", str(tmp_path), "run", "x.yaml", "--out", str(tmp_path / "out")]) == 1
+    assert "is not a benchmark checkout" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
 def test_run_refuses_invalid_labels_and_bad_configs(project, capsys):
     (project.experiments / "typo.yaml").write_text("model:\n  name: tfidf\nsettings: [in_language]\nkind: [body]\n")
     assert main(["--root", str(project.root), "run"]) == 1
