@@ -244,15 +244,16 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
 def publish_tables(out: Path) -> str:
     """The tables of the records in OUT/records, written to OUT/tables; the benchmark's pages stay untouched."""
     from . import reports
-    return reports.publish_tables(out / "tables", existing_records(out / "records"))[1]
+    return reports.publish_tables(out / "tables", existing_records(out / "records")[0])[1]
 
 
-def existing_records(folder: Path) -> list[dict]:
+def existing_records(folder: Path) -> tuple[list[dict], list[dict]]:
+    """The result records and learning curves in FOLDER; an error when there is no result record."""
     from . import reports
-    records = reports.load_records(folder)
+    records, curves = reports.load_records(folder)
     if not records:
         raise BenchError("no result records; run `bench run` first", folder)
-    return records
+    return records, curves
 
 
 CHECKED = ("README.md", "errors.md", "tables/results.md", "tables/results.csv", "tables/results.tex")
@@ -294,8 +295,7 @@ def publish(project: Project) -> str:
     from . import experiments, reports
     from .labels import agreement, load_annotations, load_gold
     schema, corpus = project.schema(), project.corpus()
-    folder = project.experiments / experiments.RECORDS
-    records, curves = existing_records(folder), reports.load_records(folder, learning_curves=True)
+    records, curves = existing_records(project.experiments / experiments.RECORDS)
     passes = load_annotations(project.labels, schema, corpus)
     tables = reports.publish(project.experiments, records, curves, passes, corpus,
                              load_gold(project.labels, schema, corpus), schema)
@@ -332,7 +332,7 @@ def release_inputs(project: Project):
     from . import experiments, reports
     from .labels import agreement, load_annotations
     schema, corpus = project.schema(), project.corpus()
-    records = reports.load_records(project.experiments / experiments.RECORDS)
+    records = reports.load_records(project.experiments / experiments.RECORDS)[0]
     return (corpus, project.valid_gold(schema, corpus), schema, records,
             agreement(load_annotations(project.labels, schema, corpus), schema))
 

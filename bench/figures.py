@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import atomic_write
-from .reports import HEADLINE, results_by_cell, task_order
+from .reports import HEADLINE, evaluation_order, results_by_cell, task_order
 
 FIGURES = Path("results") / "figures"
 
@@ -56,8 +56,7 @@ def confusion_matrices(records: list[dict], tests: dict):
     """The best model's confusion matrix (first seed) for every task and evaluation."""
     plt = _pyplot()
     tasks = task_order(records)
-    evaluations = sorted({key[1] for key in tests}, key=lambda e: [r["evaluation"] for rec in records
-                                                                   for r in rec["results"]].index(e))
+    evaluations = [e for e in evaluation_order(records) if any(key[1] == e for key in tests)]
     cells = results_by_cell(records)
     figure, axes = plt.subplots(len(tasks), len(evaluations), figsize=(2.6 * len(evaluations), 3.3 * len(tasks)),
                                 squeeze=False)

@@ -115,14 +115,17 @@ def performance_tables(result: dict) -> str:
     return "\n".join(parts)
 
 
+PERFORMANCE = Path("results") / "performance.json"
+
+
 def read_performance(experiments_dir: Path) -> dict:
     import json
-    path = experiments_dir / "results" / "performance.json"
+    path = experiments_dir / PERFORMANCE
     return json.loads(read_text(path)) if path.exists() else {}
 
 
 def write_performance(experiments_dir: Path, result: dict) -> Path:
-    path = experiments_dir / "results" / "performance.json"
+    path = experiments_dir / PERFORMANCE
     atomic_write(path, dump_json(result))
     return path
 

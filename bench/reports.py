@@ -19,8 +19,8 @@ METRIC_NAMES = {"macro_f1": "macro-F1", "f_avg": "F_avg", "accuracy": "accuracy"
 MODEL_ORDER = ("majority", "stratified", "tfidf", "zero_shot", "encoder_logreg", "fine_tuned")
 
 
-def load_records(records_dir: Path, learning_curves: bool = False) -> list[dict]:
-    """The result records (or only the learning curves), baselines first, then by model kind and name."""
+def load_records(records_dir: Path) -> tuple[list[dict], list[dict]]:
+    """The result records and the learning curves, read once; each baselines first, then by model kind and name."""
     records = []
     for path in sorted(records_dir.glob("*.json")):
         try:
@@ -28,8 +28,8 @@ def load_records(records_dir: Path, learning_curves: bool = False) -> list[dict]
         except json.JSONDecodeError as err:
             raise BenchError(f"malformed record: {err.msg}", path, err.lineno) from None
     rank = {model: i for i, model in enumerate(MODEL_ORDER)}
-    records = [r for r in records if bool(r.get("learning_curve")) == learning_curves]
-    return sorted(records, key=lambda r: (rank.get(r["model"], len(rank)), r["experiment"]))
+    records.sort(key=lambda r: (rank.get(r["model"], len(rank)), r["experiment"]))
+    return [r for r in records if not r.get("learning_curve")], [r for r in records if r.get("learning_curve")]
 
 
 def evaluation_order(records: list[dict]) -> list[str]:

@@ -39,7 +39,7 @@ def test_every_figure_is_written_and_not_empty(with_results):
 
 
 def test_results_page_marks_the_best_and_the_indistinguishable(with_results):
-    records = load_records(with_results.experiments / RECORDS)
+    records, _ = load_records(with_results.experiments / RECORDS)
     tests = significance(records)
     page = (with_results.experiments / "results" / "README.md").read_text()
     for (task, evaluation), test in tests.items():
