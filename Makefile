@@ -20,8 +20,11 @@ run: $(STAMP)
 	$(BIN)/bench validate
 	$(BIN)/bench run --all
 
-# The test suite, then the reproducibility gate: the default experiments must reproduce the committed tables.
+# Lint and type checks, the test suite, then the reproducibility gate: the default experiments must
+# reproduce the committed tables.
 test: $(STAMP)
+	$(BIN)/ruff check bench tests
+	$(BIN)/mypy
 	$(BIN)/pytest
 	$(BIN)/bench run --check
 

@@ -8,8 +8,8 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 
 class BenchError(Exception):
@@ -29,6 +29,7 @@ class BenchError(Exception):
 
 
 def sha256_text(text: str) -> str:
+    """The hash that ties a label to the exact text of its paragraph."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -42,6 +43,7 @@ def sha256_files(paths: Iterable[Path]) -> str:
 
 
 def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """A file's text; an unreadable or wrongly encoded file is an error naming the line."""
     try:
         data = Path(path).read_bytes()
     except OSError as err:
@@ -139,4 +141,5 @@ def dump_json(value) -> str:
 
 
 def dump_jsonl(rows: Iterable[dict]) -> str:
+    """Stable JSON lines: sorted keys, one object per line."""
     return "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)

@@ -3,8 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import Project
-from bench.performance import scratch_copy
+from bench.workflows.project import Project, scratch_copy
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,21 +5,19 @@ import sys
 import pytest
 
 from bench.cli import main
-from bench.experiments import RECORDS
-from bench.reports import TABLES
 
 
 def test_end_to_end_run_on_the_seed_corpus(project, capsys):
     assert main(["--root", str(project.root), "run"]) == 0
     printed = capsys.readouterr().out
     assert "### topic" in printed and "tfidf" in printed
-    tables = project.experiments / TABLES
+    tables = project.results / "tables"
     first = {p.name: p.read_bytes() for p in tables.iterdir()}
     assert set(first) == {"results.md", "results.csv", "results.tex"}
     readme = (project.root / "README.md").read_text()
     assert "| tfidf |" in readme and "Annotator agreement" in readme
 
-    record = json.loads((project.experiments / RECORDS / "tfidf.json").read_text())
+    record = json.loads((project.records / "tfidf.json").read_text())
     provenance = record["provenance"]
     assert {"commit", "versions", "data_sha256", "config", "seeds"} <= set(provenance)
     assert provenance["versions"]["scikit-learn"]
@@ -30,7 +28,7 @@ def test_end_to_end_run_on_the_seed_corpus(project, capsys):
     assert topic_en_nl["folds"][0]["unseen_classes"] == ["asylum_policy"]
     assert topic_en_nl["n_test"] == len(topic_en_nl["predictions"]) == 26
     assert set(results[("stance_war", "multilingual:all")]["scores"]) == {"macro_f1", "accuracy", "f_avg"}
-    stratified = json.loads((project.experiments / RECORDS / "stratified.json").read_text())
+    stratified = json.loads((project.records / "stratified.json").read_text())
     assert len(stratified["results"][0]["scores"]["macro_f1"]["per_seed"]) == 5
 
     assert main(["--root", str(project.root), "run"]) == 0
@@ -56,7 +54,7 @@ def test_run_refuses_invalid_labels_and_bad_configs(project, capsys):
     (project.experiments / "typo.yaml").write_text("model:\n  name: tfidf\nsettings: [in_language]\nkind: [body]\n")
     assert main(["--root", str(project.root), "run"]) == 1
     assert "typo.yaml:4: unknown key 'kind'" in capsys.readouterr().err
-    assert not (project.experiments / RECORDS).exists(), "no experiment may run before every config is checked"
+    assert not (project.records).exists(), "no experiment may run before every config is checked"
 
 
 def test_agreement_command(repo, capsys):
@@ -118,14 +116,14 @@ def test_an_unwritable_output_folder_fails_before_any_work(project, tmp_path, ca
 
 
 def test_an_interrupted_run_leaves_earlier_results_intact(project, capsys, monkeypatch):
-    import bench.experiments
+    import bench.evaluation.runner
     configs = [str(project.experiments / f"{name}.yaml") for name in ("majority", "stratified", "tfidf")]
     assert main(["--root", str(project.root), "run", *configs]) == 0
-    records = project.experiments / RECORDS
+    records = project.records
     before = {p.name: p.read_bytes() for p in records.iterdir()}
-    tables = {p.name: p.read_bytes() for p in (project.experiments / TABLES).iterdir()}
+    tables = {p.name: p.read_bytes() for p in (project.results / "tables").iterdir()}
     calls = []
-    real = bench.experiments.run_evaluation
+    real = bench.evaluation.runner.run_evaluation
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -133,7 +131,7 @@ def test_an_interrupted_run_leaves_earlier_results_intact(project, capsys, monke
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(bench.experiments, "run_evaluation", interrupted)
+    monkeypatch.setattr(bench.evaluation.runner, "run_evaluation", interrupted)
     (project.experiments / "majority.yaml").write_text(
         (project.experiments / "majority.yaml").read_text() + "description: rerun\n")
     assert main(["--root", str(project.root), "run", *configs]) == 130
@@ -141,23 +139,30 @@ def test_an_interrupted_run_leaves_earlier_results_intact(project, capsys, monke
     assert set(after) == set(before), "no temporary file is left behind"
     assert json.loads(after["majority.json"])["description"] == "rerun", "a finished experiment is saved at once"
     assert after["stratified.json"] == before["stratified.json"] and after["tfidf.json"] == before["tfidf.json"]
-    assert {p.name: p.read_bytes() for p in (project.experiments / TABLES).iterdir()} == tables
+    assert {p.name: p.read_bytes() for p in (project.results / "tables").iterdir()} == tables
 
 
 def test_a_killed_run_leaves_only_whole_records(project):
-    """SIGKILL at an arbitrary moment: each record is the earlier one or a whole new one, never half a file."""
+    """SIGKILL mid-run: each record is the earlier one or a whole new one, never half a file."""
     import signal
-    import time
-    configs = [str(project.experiments / f"{name}.yaml") for name in ("tfidf", "majority")]
-    assert main(["--root", str(project.root), "run", configs[1]]) == 0
-    records = project.experiments / RECORDS
-    earlier = (records / "majority.json").read_bytes()
+    configs = [str(project.experiments / f"{name}.yaml") for name in ("majority", "tfidf", "stratified")]
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    records = project.records
+    earlier = {path.name: path.read_bytes() for path in records.glob("*.json")}
+    for name in ("majority", "tfidf", "stratified"):
+        path = project.experiments / f"{name}.yaml"
+        path.write_text(path.read_text() + "description: rerun\n")
     child = subprocess.Popen([sys.executable, "-m", "bench.cli", "--root", str(project.root), "run", *configs],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(3)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert child.stderr is not None
+    for line in child.stderr:  # the first record has been written and the second experiment is running
+        if line.startswith("finished majority"):
+            break
     child.send_signal(signal.SIGKILL)
     child.wait()
-    for path in records.glob("*.json"):
-        assert json.loads(path.read_text())["experiment"] == path.stem
-    majority = (records / "majority.json").read_bytes()
-    assert majority == earlier or json.loads(majority)["results"]
+    assert child.returncode == -signal.SIGKILL, "the run was killed before it finished"
+    after = {path.name: path.read_bytes() for path in records.glob("*.json")}
+    assert set(after) == set(earlier)
+    assert json.loads(after["majority.json"])["description"] == "rerun"
+    for name in ("tfidf.json", "stratified.json"):
+        assert after[name] == earlier[name] or json.loads(after[name])["description"] == "rerun"

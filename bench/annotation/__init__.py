@@ -1,0 +1,1 @@
+"""Stage 2, annotation: growing the labels (terminal labelling, Label Studio, agreement, adjudication)."""

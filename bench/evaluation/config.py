@@ -1,0 +1,163 @@
+"""Experiment configs: YAML files read into a checked `Config`, every problem an error naming the file and line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..files import BenchError, read_text
+from ..models import build_model
+from . import external
+from .external import DatasetSpec
+from .settings import DEFAULT_FOLDS, SETTINGS
+from .tasks import Task
+
+CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "seeds", "bootstrap", "train_sizes",
+               "folds", "dataset")
+MODEL_KEYS = ("name", "params")
+BOOTSTRAP_KEYS = ("resamples", "seed", "confidence")
+DATASET_KEYS = ("path", "format", "encoding", "columns", "name", "labels", "poles", "language", "definitions")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A checked experiment config: the model, its data, settings, seeds and bootstrap."""
+    name: str
+    model: str
+    params: dict = field(default_factory=dict)
+    tasks: tuple[str, ...] = ("topic", "stance_war", "stance_defector")
+    settings: tuple[str, ...] = ("in_language", "cross_lingual", "multilingual")
+    kinds: tuple[str, ...] = ("body",)
+    seeds: tuple[int, ...] = (0,)
+    resamples: int = 1000
+    bootstrap_seed: int = 0
+    confidence: float = 0.95
+    description: str = ""
+    train_sizes: tuple[int, ...] = ()  # a learning curve: train on this many paragraphs of each fold
+    folds: int = DEFAULT_FOLDS  # grouped cross-validation: leave one group out up to this many groups, else k-fold
+    dataset: DatasetSpec | None = None  # an external data set instead of the benchmark's corpus
+
+
+def _check_keys(node: yaml.MappingNode, allowed: Sequence[str], path: Path, where: str) -> dict[str, int]:
+    """The mapping's keys and their line numbers, each checked against the allowed ones; a typo is an error there."""
+    lines = {}
+    for key, _ in node.value:
+        if key.value not in allowed:
+            raise BenchError(f"unknown key {key.value!r} in {where} (allowed: {', '.join(allowed)})",
+                             path, key.start_mark.line + 1)
+        lines[key.value] = key.start_mark.line + 1
+    return lines
+
+
+def _mapping(node: yaml.Node | None) -> yaml.MappingNode | None:
+    return node if isinstance(node, yaml.MappingNode) else None
+
+
+def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Config:
+    """Parse and check a config; `known` lists the allowed names for `tasks`, `settings` and `kinds`."""
+    path = Path(path)
+    text = read_text(path)
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise BenchError(f"invalid YAML: {getattr(err, 'problem', err)}", path,
+                         mark.line + 1 if mark else None) from None
+    mapping = _mapping(root)
+    if mapping is None:
+        raise BenchError("an experiment config must be a mapping", path, 1)
+    lines = _check_keys(mapping, CONFIG_KEYS, path, "the config")
+    nodes = {key.value: value for key, value in mapping.value}
+    model_node = _mapping(nodes.get("model"))
+    if model_node is None or "name" not in data["model"]:
+        raise BenchError("'model' must be a mapping with a 'name'", path, lines.get("model", 1))
+    model_lines = _check_keys(model_node, MODEL_KEYS, path, "model")
+    bootstrap = data.get("bootstrap") or {}
+    if bootstrap_node := _mapping(nodes.get("bootstrap")):
+        _check_keys(bootstrap_node, BOOTSTRAP_KEYS, path, "bootstrap")
+
+    def string_list(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = data.get(key, list(default))
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise BenchError(f"{key!r} must be a non-empty list of names", path, lines.get(key))
+        allowed = (known or {}).get(key)
+        unknown = [v for v in value if v not in allowed] if allowed is not None else []
+        if allowed is not None and unknown:
+            raise BenchError(f"unknown {key} {', '.join(map(repr, unknown))} (known: {', '.join(allowed)})",
+                             path, lines.get(key))
+        return tuple(value)
+
+    seeds = data.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) for s in seeds):
+        raise BenchError("'seeds' must be a non-empty list of integers", path, lines.get("seeds"))
+    params = data["model"].get("params") or {}
+    if not isinstance(params, dict):
+        raise BenchError("'model.params' must be a mapping", path, model_lines.get("params"))
+    resamples = bootstrap.get("resamples", 1000)
+    if not isinstance(resamples, int) or resamples < 1:
+        raise BenchError("'bootstrap.resamples' must be a positive integer", path, lines.get("bootstrap"))
+    sizes = data.get("train_sizes", [])
+    if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 2 for n in sizes):
+        raise BenchError("'train_sizes' must be a list of integers of at least 2", path, lines.get("train_sizes"))
+    folds = data.get("folds", DEFAULT_FOLDS)
+    if not isinstance(folds, int) or isinstance(folds, bool) or folds < 2:
+        raise BenchError("'folds' must be an integer of at least 2", path, lines.get("folds"))
+    dataset = None
+    if "dataset" in data:
+        dataset = dataset_spec(path, nodes["dataset"], data["dataset"], lines)
+        local = [key for key in ("tasks", "kinds") if key in data]
+        if local:
+            raise BenchError(f"{local[0]!r} applies to the benchmark's corpus, not to an external data set",
+                             path, lines[local[0]])
+    defaults = Config("", "")
+    config = Config(
+        name=str(data.get("name", path.stem)), model=str(data["model"]["name"]), params=params,
+        tasks=(dataset.task_name,) if dataset else string_list("tasks", defaults.tasks),
+        settings=() if dataset and "settings" not in data else string_list("settings", defaults.settings),
+        kinds=() if dataset else string_list("kinds", defaults.kinds), seeds=tuple(seeds), resamples=resamples,
+        bootstrap_seed=int(bootstrap.get("seed", 0)), confidence=float(bootstrap.get("confidence", 0.95)),
+        description=str(data.get("description", "")), train_sizes=tuple(sizes), folds=folds, dataset=dataset,
+    )
+    try:
+        build_model(config.model, config.params)
+    except BenchError as err:
+        raise BenchError(err.message, path, model_lines.get("params" if params else "name")) from None
+    return config
+
+
+def dataset_spec(path: Path, node: yaml.Node, data, lines: dict[str, int]) -> DatasetSpec:
+    """The `dataset:` block, with its file resolved against the config's folder."""
+    mapping = _mapping(node)
+    if mapping is None or not isinstance(data.get("path"), str) or not isinstance(data.get("columns"), dict):
+        raise BenchError("'dataset' must be a mapping with a 'path' and a 'columns' mapping", path, lines["dataset"])
+    keys = _check_keys(mapping, DATASET_KEYS, path, "dataset")
+    for key in ("labels", "poles"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            raise BenchError(f"'dataset.{key}' must be a list of labels", path, keys[key])
+    if not all(isinstance(k, str) and isinstance(v, (str, int)) for k, v in data["columns"].items()):
+        raise BenchError("'dataset.columns' maps roles to column names", path, keys["columns"])
+    definitions = data.get("definitions") or {}
+    if not isinstance(definitions, dict):
+        raise BenchError("'dataset.definitions' maps labels to descriptions", path, keys["definitions"])
+    spec = DatasetSpec(
+        path=str((path.parent / data["path"]).resolve()),
+        columns={role: str(column) for role, column in data["columns"].items()},
+        format=str(data.get("format", "")), encoding=str(data.get("encoding", "utf-8")),
+        name=str(data.get("name", "")), labels=tuple(map(str, data.get("labels", []))),
+        poles=tuple(map(str, data.get("poles", []))), language=str(data.get("language", "und")),
+        definitions={str(k): str(v) for k, v in definitions.items()},
+    )
+    problem = external.check_spec(spec)
+    if problem:
+        raise BenchError(problem, path, lines["dataset"])
+    return spec
+
+
+def known_names(tasks: dict[str, Task], kinds: Sequence[str]) -> dict[str, Sequence[str]]:
+    """The names a config may give under `tasks`, `settings` and `kinds`."""
+    return {"tasks": list(tasks), "settings": list(SETTINGS), "kinds": list(kinds)}

@@ -1,0 +1,57 @@
+"""Tasks: which labelled examples a task has, built from the label scheme and the gold labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..data.corpus import Corpus
+from ..data.labels import LabelRow
+from ..data.schema import KIND_FIELD, Schema
+
+STANCE_POLES = ("favor", "against")
+
+
+@dataclass(frozen=True)
+class Task:
+    """A classification task over one label field; stance tasks carry the description of their target.
+
+    `poles` are the stance labels whose mean F1 is F_avg; an external stance data set has a target per row,
+    so its task's `target` is "".
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    definitions: dict[str, str]
+    target: str | None
+    poles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Example:
+    """One row of a task: a paragraph (and target) with its gold label and what groups it."""
+    id: str
+    doc: str
+    language: str
+    story: str
+    target: str
+    text: str
+    label: str
+    split: str = ""  # a data set's own train/test split, where it has one
+
+
+def tasks_from_schema(schema: Schema) -> dict[str, Task]:
+    """One task per label field of the guidelines but kind: the task registry is GUIDELINES.md's label set."""
+    return {f.name: Task(f.name, f.labels, f.definitions, f.target, STANCE_POLES if f.target is not None else ())
+            for f in schema.task_fields}
+
+
+def build_examples(task: Task, corpus: Corpus, gold: dict[str, LabelRow], kinds: Sequence[str]) -> list[Example]:
+    """The task's rows, one per labelled paragraph of the chosen kinds, in corpus order."""
+    examples = []
+    for p in corpus.paragraphs:
+        row = gold.get(p.id)
+        if row is not None and row.labels[KIND_FIELD] in kinds:
+            examples.append(Example(p.id, p.doc, p.language, p.story, task.target or "", p.text,
+                                    row.labels[task.name]))
+    return examples

@@ -1,0 +1,20 @@
+"""Stage 3, models: scikit-learn estimators that fit on a frame of texts (and targets) and predict labels.
+
+Every model takes a pandas DataFrame with the columns `text` and `target` (the stance target's
+description, empty for topic), so a model may use the target or ignore it. A model knows nothing about
+files, tasks or settings. Each module of this package is one model family and registers itself; the
+`encoding` subpackage holds what the encoder-based families share.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .registry import MODELS, Family, build_model, configured, register
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.ispkg and _module.name != "registry":
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["MODELS", "Family", "build_model", "configured", "register"]

@@ -1,0 +1,46 @@
+"""Frozen sentence embeddings into a logistic regression: the MTEB classification protocol."""
+
+from __future__ import annotations
+
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+from .encoding.encoders import embed
+from .registry import register
+
+
+@register("encoder_logreg", rank=4, needs_torch=True)
+class EncoderClassifier(ClassifierMixin, BaseEstimator):
+    """A logistic regression on the paragraphs' embeddings; the encoder itself is never trained.
+
+    Parameters
+    ----------
+    encoder : str
+        A named offline encoder (`multilingual-e5-small`, `all-MiniLM-L6-v2`, `use-multilingual`) or a
+        Hugging Face checkpoint name or path.
+    C : float
+        Inverse regularisation strength of the logistic regression.
+    max_iter : int
+        Iterations of the solver.
+    class_weight : "balanced" or None
+        Class weighting of the logistic regression; balanced by default, as in every baseline.
+    random_state : int or None
+        Seed of the logistic regression.
+    """
+
+    def __init__(self, encoder: str = "multilingual-e5-small", C: float = 1.0, max_iter: int = 1000,
+                 class_weight: str | None = "balanced", random_state: int | None = None):
+        self.encoder = encoder
+        self.C = C
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight,
+                                              random_state=self.random_state).fit(embed(self.encoder, X["text"]), y)
+        self.classes_ = self.classifier_.classes_
+        return self
+
+    def predict(self, X):
+        return self.classifier_.predict(embed(self.encoder, X["text"]))

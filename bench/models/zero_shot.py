@@ -1,0 +1,36 @@
+"""Zero-shot classification: the label whose definition is nearest to the paragraph in embedding space."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from .encoding.encoders import embed
+from .registry import register
+
+
+@register("zero_shot", rank=3, learns=False, needs_torch=True)
+class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
+    """Nearest label definition in embedding space; needs no training example, so it can predict any class.
+
+    Parameters
+    ----------
+    encoder : str
+        The encoder that embeds both the definitions and the paragraphs (named as for `encoder_logreg`).
+    label_definitions : dict of str to str
+        Each label's definition; the harness fills it from the task (GUIDELINES.md for the benchmark).
+    """
+
+    def __init__(self, encoder: str = "multilingual-e5-small", label_definitions: dict | None = None):
+        self.encoder = encoder
+        self.label_definitions = label_definitions
+
+    def fit(self, X=None, y=None):
+        if not self.label_definitions:
+            raise ValueError("ZeroShotClassifier needs label_definitions")
+        self.classes_ = np.array(list(self.label_definitions))
+        self.label_vectors_ = embed(self.encoder, self.label_definitions.values())
+        return self
+
+    def predict(self, X):
+        return self.classes_[np.argmax(embed(self.encoder, X["text"]) @ self.label_vectors_.T, axis=1)]

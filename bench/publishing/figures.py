@@ -1,0 +1,142 @@
+"""Figures for papers and the results page, drawn with matplotlib from the records and the gold labels."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..files import atomic_write
+from ..models import MODELS
+from .records import HEADLINE, evaluation_order, results_by_cell, task_order
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.rcParams.update({"font.size": 8, "svg.hashsalt": "deserter-bench"})
+    return plt
+
+
+def save(figure, folder: Path, name: str) -> list[Path]:
+    """PNG for the README and PDF for papers, without timestamps, so a rerun writes the same bytes."""
+    written = []
+    for extension, metadata in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=extension, dpi=150, bbox_inches="tight", metadata=metadata)
+        atomic_write(folder / f"{name}.{extension}", buffer.getvalue())
+        written.append(folder / f"{name}.{extension}")
+    _pyplot().close(figure)
+    return written
+
+
+def label_distribution(rows: list[dict], fields: dict[str, tuple[str, ...]]):
+    """Counts of every label per language: kind over all paragraphs, the task fields over body paragraphs."""
+    plt = _pyplot()
+    languages = sorted({r["language"] for r in rows})
+    figure, axes = plt.subplots(1, len(fields), figsize=(3.2 * len(fields), 2.8))
+    for axis, (name, labels) in zip(axes, fields.items()):
+        pool = rows if name == "kind" else [r for r in rows if r["kind"] == "body"]
+        width = 0.8 / len(languages)
+        for i, language in enumerate(languages):
+            counts = Counter(r[name] for r in pool if r["language"] == language)
+            axis.bar(np.arange(len(labels)) + i * width, [counts[label] for label in labels], width, label=language)
+        axis.set_xticks(np.arange(len(labels)) + width * (len(languages) - 1) / 2, labels, rotation=40, ha="right")
+        axis.set_title(name if name == "kind" else f"{name} (body)")
+    axes[0].set_ylabel("paragraphs")
+    axes[0].legend()
+    return figure
+
+
+def confusion_matrices(records: list[dict], tests: dict):
+    """The best model's confusion matrix (first seed) for every task and evaluation."""
+    plt = _pyplot()
+    tasks = task_order(records)
+    evaluations = [e for e in evaluation_order(records) if any(key[1] == e for key in tests)]
+    cells = results_by_cell(records)
+    figure, axes = plt.subplots(len(tasks), len(evaluations), figsize=(2.6 * len(evaluations), 3.3 * len(tasks)),
+                                squeeze=False)
+    for row, task in enumerate(tasks):
+        for column, evaluation in enumerate(evaluations):
+            axis = axes[row][column]
+            test = tests.get((task, evaluation))
+            if not test:
+                axis.axis("off")
+                continue
+            result = cells[(test["best"], task, evaluation)]
+            labels = result["labels"]
+            matrix = np.zeros((len(labels), len(labels)), dtype=int)
+            for item in result["predictions"]:
+                if item["pred"][0] in labels:
+                    matrix[labels.index(item["gold"]), labels.index(item["pred"][0])] += 1
+            axis.imshow(matrix, cmap="Blues")
+            for (i, j), count in np.ndenumerate(matrix):
+                axis.text(j, i, str(count), ha="center", va="center", fontsize=6)
+            axis.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
+            axis.set_yticks(range(len(labels)), labels, fontsize=6)
+            axis.set_title(f"{task}\n{evaluation}\n{test['best']}", fontsize=6)
+    figure.supxlabel("predicted")
+    figure.supylabel("gold")
+    figure.tight_layout()
+    return figure
+
+
+def transfer_heatmap(records: list[dict]):
+    """Macro-F1 by train language (rows) and test language (columns) of each task's best trained model.
+
+    None when no experiment trains a model: untrained baselines score the same whatever the training language.
+    """
+    trained = [r["experiment"] for r in records if r["model"] not in MODELS or MODELS[r["model"]].learns]
+    if not trained:
+        return None
+    plt = _pyplot()
+    tasks = task_order(records)
+    cells = results_by_cell(records)
+    languages = sorted({r["test_language"] for rec in records for r in rec["results"] if r["setting"] == "in_language"})
+    figure, axes = plt.subplots(1, len(tasks), figsize=(2.8 * len(tasks), 2.6), squeeze=False)
+    for axis, task in zip(axes[0], tasks):
+        best = max(trained, key=lambda name: cells[(name, task, HEADLINE)]["scores"]["macro_f1"]["mean"]
+                   if (name, task, HEADLINE) in cells else -1)
+        matrix = np.full((len(languages), len(languages)), np.nan)
+        for i, train in enumerate(languages):
+            for j, test in enumerate(languages):
+                name = f"in_language:{test}" if train == test else f"cross_lingual:{train}>{test}"
+                result = cells.get((best, task, name))
+                if result:
+                    matrix[i, j] = result["scores"]["macro_f1"]["mean"]
+        axis.imshow(matrix, cmap="viridis", vmin=0, vmax=1)
+        for (i, j), value in np.ndenumerate(matrix):
+            axis.text(j, i, f"{value:.2f}", ha="center", va="center", color="white")
+        axis.set_xticks(range(len(languages)), languages)
+        axis.set_yticks(range(len(languages)), languages)
+        axis.set_xlabel("test language")
+        axis.set_ylabel("train language")
+        axis.set_title(f"{task}: {best}")
+    figure.tight_layout()
+    return figure
+
+
+def learning_curve(curves: list[dict]):
+    """Macro-F1 against the number of training paragraphs per fold: mean over seeds, with a ±1 sd band."""
+    plt = _pyplot()
+    tasks = task_order(curves)
+    figure, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 2.8), squeeze=False)
+    for axis, task in zip(axes[0], tasks):
+        for record in curves:
+            points = sorted((r["train_size"], r["scores"]["macro_f1"]) for r in record["results"]
+                            if r["task"] == task and r["train_size"])
+            sizes = np.array([n for n, _ in points])
+            mean = np.array([s["mean"] for _, s in points])
+            spread = np.array([s["std"] for _, s in points])
+            axis.plot(sizes, mean, marker="o", label=f"{record['experiment']} ({len(points[0][1]['per_seed'])} seeds)")
+            axis.fill_between(sizes, mean - spread, mean + spread, alpha=0.25)
+        axis.set_title(f"{task} ({curves[0]['results'][0]['evaluation']})")
+        axis.set_xlabel("training paragraphs per fold")
+        axis.set_ylim(0, 1)
+    axes[0][0].set_ylabel("macro-F1")
+    axes[0][0].legend(fontsize=6)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,109 @@
+"""The outputs derived from the records, one registry of them all: tables, figures and pages.
+
+Adding an output is one entry in `OUTPUTS`. Every output is rewritten from the records alone (and, for
+the benchmark's own results, its corpus, gold and annotation passes), so a rerun writes the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..data.corpus import Corpus
+from ..data.labels import LabelRow
+from ..data.schema import KIND_FIELD, Schema
+from ..files import atomic_write
+from . import figures, pages, tables
+from .release import PARAGRAPHS, config_rows
+from .significance import marked_tables, significance
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """The benchmark's own data, which the figures and pages of its results draw on besides the records."""
+
+    corpus: Corpus
+    gold: dict[str, LabelRow]
+    schema: Schema
+    passes: dict[str, dict[str, LabelRow]]
+
+
+@dataclass
+class Published:
+    """What the outputs are derived from; `figures` collects the names drawn, for the page that shows them."""
+
+    records: list[dict]
+    curves: list[dict]
+    tests: dict
+    benchmark: Benchmark | None = None
+    figures: list[str] = field(default_factory=list)
+
+
+def _label_distribution(p: Published):
+    assert p.benchmark is not None
+    schema = p.benchmark.schema
+    rows = config_rows(p.benchmark.corpus, p.benchmark.gold, schema)[PARAGRAPHS]
+    return figures.label_distribution(rows, {n: f.labels for n, f in schema.fields.items()})
+
+
+def _results_page(p: Published) -> str:
+    assert p.benchmark is not None
+    body = {i for i, row in p.benchmark.gold.items() if row.labels[KIND_FIELD] == "body"}
+    human = pages.human_reference(p.records, p.benchmark.passes, body, p.tests)
+    return pages.results_page(p.records, p.tests, marked_tables(p.records, p.tests), human, p.figures)
+
+
+def _error_analysis(p: Published) -> str:
+    assert p.benchmark is not None
+    return pages.error_analysis(p.records, {x.id: x.text for x in p.benchmark.corpus.paragraphs}, p.tests)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One derived output: a text file, or a figure (written as PNG and PDF) when `figure` is set.
+
+    `path` is relative to the results folder (a figure's without extension); outputs with `benchmark`
+    set need the benchmark's own data and are not written for an external data set's results.
+    """
+
+    path: str
+    render: Callable[[Published], object]
+    benchmark: bool = False
+    figure: bool = False
+
+
+OUTPUTS: tuple[Output, ...] = (
+    Output("tables/results.md", lambda p: tables.full_markdown(p.records)),
+    Output("tables/results.csv", lambda p: tables.csv_table(p.records)),
+    Output("tables/results.tex", lambda p: tables.latex_tables(p.records)),
+    Output("figures/label_distribution", _label_distribution, benchmark=True, figure=True),
+    Output("figures/confusion_matrices", lambda p: figures.confusion_matrices(p.records, p.tests), True, True),
+    Output("figures/transfer_heatmap", lambda p: figures.transfer_heatmap(p.records), True, True),
+    Output("figures/learning_curve", lambda p: figures.learning_curve(p.curves) if p.curves else None, True, True),
+    Output("README.md", _results_page, benchmark=True),
+    Output("errors.md", _error_analysis, benchmark=True),
+)
+
+
+def text_outputs(benchmark: bool = True) -> list[str]:
+    """The text files a publication writes: what the reproducibility gate compares."""
+    return [o.path for o in OUTPUTS if not o.figure and (benchmark or not o.benchmark)]
+
+
+def publish(results_dir: Path, records: list[dict], curves: list[dict], benchmark: Benchmark | None = None) -> str:
+    """Write every output that applies into the results folder; return the headline tables with significance marks."""
+    published = Published(records, curves, significance(records), benchmark)
+    for output in OUTPUTS:
+        if output.benchmark and benchmark is None:
+            continue
+        rendered = output.render(published)
+        if rendered is None:
+            continue
+        if output.figure:
+            folder, name = (results_dir / output.path).parent, Path(output.path).name
+            figures.save(rendered, folder, name)
+            published.figures.append(name)
+        else:
+            atomic_write(results_dir / output.path, str(rendered))
+    return marked_tables(records, published.tests)

@@ -1,0 +1,84 @@
+"""The measured performance: the JSON file of figures and the README's tables derived from it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from ..files import atomic_write, dump_json, read_text
+from .tables import markdown_table
+
+SCALE_GOAL = {"paragraphs": 100_000, "seconds": 60, "peak_mib": 4096}
+
+
+def performance_table(result: dict) -> str:
+    """Wall time and peak memory of each command, with the machine they were measured on."""
+    machine = result["machine"]
+    rows = [[name, str(r["repeats"]), f"{r['seconds_median']:.2f}", f"{r['seconds_best']:.2f}", f"{r['peak_mib']:.0f}"]
+            for name, r in result["commands"].items()]
+    return (f"{machine['cpus']} CPUs, Python {machine['python']}, {machine['system']}; each command in a fresh "
+            "process; peak MiB is the largest resident memory of the command with its child processes.\n\n"
+            + markdown_table(["command", "runs", "median s", "best s", "peak MiB"], rows))
+
+
+def performance_tables(result: dict) -> str:
+    """The README's performance block: the commands' table, then the scale table."""
+    parts = [performance_table(result)] if "commands" in result else []
+    if "scale" in result:
+        parts.append(scale_table(result["scale"]))
+    return "\n".join(parts)
+
+
+PERFORMANCE = "performance.json"  # inside the results folder
+
+
+def read_performance(results_dir: Path) -> dict:
+    """The measured figures so far; a part that is not measured again keeps them."""
+    path = results_dir / PERFORMANCE
+    return json.loads(read_text(path)) if path.exists() else {}
+
+
+def write_performance(results_dir: Path, result: dict) -> Path:
+    """Save the measured figures, from which the README's tables are derived."""
+    path = results_dir / PERFORMANCE
+    atomic_write(path, dump_json(result))
+    return path
+
+
+def total_seconds(size: dict) -> float:
+    """Validation plus the experiment: what the scale goal counts."""
+    return size["validate_seconds"] + size["experiment_seconds"]
+
+
+def scale_table(result: dict) -> str:
+    """One row per corpus size; the growth exponent is log(time ratio) / log(size ratio) to the previous size."""
+    rows, previous = [], None
+    for r in result["sizes"]:
+        total = total_seconds(r)
+        growth = "" if previous is None else f"{math.log(total / previous[1]) / math.log(r['paragraphs'] / previous[0]):.2f}"
+        rows.append([f"{r['paragraphs']:,}", f"{r['validate_seconds']:.2f}", f"{r['validate_peak_mib']:.0f}",
+                     f"{r['experiment_seconds']:.1f}", f"{r['experiment_peak_mib']:.0f}", f"{total:.1f}",
+                     f"{1000 * total / r['paragraphs']:.2f}", growth])
+        previous = (r["paragraphs"], total)
+    return (f"Synthetic corpora (`bench perf --scale-only`): each paragraph takes the labels of a random gold body "
+            f"paragraph and a shuffled resample of its words; ten paragraphs per document. The experiment is the "
+            f"TF-IDF model of `experiments/tfidf.yaml` on all three tasks, in the multilingual setting with "
+            f"{result['experiment']['folds']} grouped folds, run with `--jobs {result['jobs']}`; peak MiB sums the "
+            "processes. Growth 1.00 is linear.\n\n"
+            + markdown_table(["paragraphs", "validate s", "validate MiB", "TF-IDF experiment s", "its peak MiB",
+                              "total s", "s per 1k paragraphs", "growth"], rows) + goal_line(result))
+
+
+def goal_line(result: dict) -> str:
+    """Whether the measured corpus of the goal's size meets the time and memory goals."""
+    measured = [r for r in result["sizes"] if r["paragraphs"] == SCALE_GOAL["paragraphs"]]
+    if not measured:
+        return ""
+    r = measured[0]
+    seconds = total_seconds(r)
+    peak = max(r["validate_peak_mib"], r["experiment_peak_mib"])
+    verdict = {True: "met", False: "not met"}
+    return (f"\nAt {SCALE_GOAL['paragraphs']:,} paragraphs: {seconds:.0f} s against the goal of "
+            f"{SCALE_GOAL['seconds']} s (time goal {verdict[seconds <= SCALE_GOAL['seconds']]}), peak {peak:,.0f} MiB "
+            f"against {SCALE_GOAL['peak_mib']:,} MiB (memory goal {verdict[peak <= SCALE_GOAL['peak_mib']]}).\n")

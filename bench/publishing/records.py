@@ -1,0 +1,62 @@
+"""Records: one JSON file per experiment (scores, predictions, provenance), written and read back in table order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..evaluation.config import Config
+from ..evaluation.settings import SETTINGS
+from ..files import BenchError, atomic_write, dump_json, read_text
+from ..models import MODELS
+
+HEADLINE = "multilingual:all"  # the evaluation the results page and the figures single out
+
+
+def write_record(records_dir: Path, config: Config, results: list[dict], origin: dict,
+                 dataset: dict | None = None) -> Path:
+    """The experiment's record, written whole or not at all."""
+    path = records_dir / f"{config.name}.json"
+    record = {"experiment": config.name, "model": config.model, "learning_curve": bool(config.train_sizes),
+              "description": config.description, "provenance": origin, "results": results}
+    if dataset is not None:
+        record["dataset"] = dataset
+    atomic_write(path, dump_json(record))
+    return path
+
+
+def load_records(records_dir: Path) -> tuple[list[dict], list[dict]]:
+    """The result records and the learning curves, read once; each baselines first, then by model kind and name."""
+    records = []
+    for path in sorted(records_dir.glob("*.json")):
+        try:
+            records.append(json.loads(read_text(path)))
+        except json.JSONDecodeError as err:
+            raise BenchError(f"malformed record: {err.msg}", path, err.lineno) from None
+    rank = {name: family.rank for name, family in MODELS.items()}
+    records.sort(key=lambda r: (rank.get(r["model"], len(rank)), r["experiment"]))
+    return [r for r in records if not r.get("learning_curve")], [r for r in records if r.get("learning_curve")]
+
+
+def evaluation_order(records: list[dict]) -> list[str]:
+    """Columns: settings in their fixed order, then train and test language."""
+    seen = {(r["setting"], r["train_language"], r["test_language"], r["evaluation"])
+            for record in records for r in record["results"]}
+    order = list(SETTINGS)
+    ranked = sorted(seen, key=lambda s: (order.index(s[0]) if s[0] in order else len(order), s[0], s[1], s[2]))
+    return [s[3] for s in ranked]
+
+
+def task_order(records: list[dict]) -> list[str]:
+    """Tasks in the order the records first name them."""
+    tasks: list[str] = []
+    for record in records:
+        for result in record["results"]:
+            if result["task"] not in tasks:
+                tasks.append(result["task"])
+    return tasks
+
+
+def results_by_cell(records: list[dict]) -> dict[tuple[str, str, str], dict]:
+    """Every result by (experiment, task, evaluation)."""
+    return {(record["experiment"], r["task"], r["evaluation"]): r for record in records for r in record["results"]}

@@ -1,0 +1,44 @@
+"""The commands that read the corpus and the labels: list the corpus, validate the labels.
+
+Kept light: they import no model library.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..data.corpus import Corpus
+from ..data.labels import validate as validate_labels
+from .project import Project
+
+
+def corpus(project: Project) -> int:
+    """Print the documents, their paragraph counts and the duplicate paragraphs."""
+    found = project.corpus()
+    print("| doc | file | language | date | story | paragraphs |\n|---|---|---|---|---|---|")
+    for d in found.documents:
+        count = sum(p.doc == d.doc for p in found.paragraphs)
+        print(f"| {d.doc} | {d.file} | {d.language} | {d.date or 'n/a'} | {d.story} | {count} |")
+    print(f"\n{len(found.paragraphs)} paragraphs in {len(found.documents)} documents")
+    report_duplicates(found)
+    return 0
+
+
+def report_duplicates(found: Corpus) -> None:
+    """Name the paragraphs that share a text: a model may see one in training and one in test."""
+    for group in found.duplicates():
+        print(f"duplicate: paragraphs {', '.join(group)} have identical text")
+
+
+def validate(project: Project) -> int:
+    """Print every problem of gold and the annotation passes; exit 1 if there is one."""
+    found = project.corpus()
+    problems = validate_labels(project.labels, project.schema(), found)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    report_duplicates(found)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"ok: {len(found.paragraphs)} paragraphs, gold and annotations valid")
+    return 0

@@ -1,0 +1,104 @@
+"""Running experiments: check every config and read its data, run, write each record, then publish."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..evaluation.config import known_names, load_config
+from ..evaluation.provenance import benchmark_sha256, provenance
+from ..evaluation.runner import Plan, plan, run_plans
+from ..evaluation.tasks import tasks_from_schema
+from ..files import BenchError, ensure_writable
+from ..publishing.outputs import text_outputs
+from ..publishing.records import write_record
+from .project import RECORDS, Project, scratch_copy
+from .publish import publish_benchmark, publish_external
+
+
+def run(project: Project, configs: Sequence[str] = (), include_fine_tuning: bool = False, out: str | None = None,
+        jobs: int = 1, backend: str = "loky", check: bool = False) -> int:
+    """`bench run`: run the experiments and publish, or, with `check`, rerun them and compare."""
+    if check:
+        return check_reproducible(project, configs, jobs, backend)
+    paths = [Path(p) for p in configs] or project.config_paths(include_fine_tuning)
+    folder = Path(out) if out else None
+    run_experiments(project, paths, jobs, backend, folder)
+    print(publish_benchmark(project) if folder is None else publish_external(folder), end="")
+    return 0
+
+
+def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend: str = "loky",
+                    out: Path | None = None) -> None:
+    """Check every config and read all their data first, then run them and write each record as it completes.
+
+    Records go to experiments/results/records/, or to OUT/records/ with --out; experiments on an external
+    data set always go to their own folder, so they never mix with the benchmark's tables.
+    """
+    if not paths:
+        raise BenchError("no experiment configs (*.yaml)", project.experiments)
+    schema = project.schema()
+    tasks = tasks_from_schema(schema)
+    known = known_names(tasks, schema.fields["kind"].labels)
+    configs = [load_config(path, known) for path in paths]
+    external = [path for path, config in zip(paths, configs) if config.dataset is not None]
+    if external and out is None:
+        raise BenchError("an experiment on an external data set needs --out FOLDER, so that its results stay "
+                         "apart from the benchmark's", external[0])
+    corpus = gold = benchmark_hash = None
+    if len(external) < len(configs):
+        corpus = project.corpus()
+        gold = project.valid_gold(schema, corpus)
+        benchmark_hash = benchmark_sha256(corpus, project.labels)
+    plans = []
+    for path, config in zip(paths, configs):
+        try:
+            plans.append(plan(config, tasks, corpus, gold, benchmark_hash))
+        except BenchError as err:
+            raise (err if err.path else BenchError(f"{config.name}: {err.message}", path)) from None
+        if plans[-1].dataset and config.dataset is not None:
+            summary = plans[-1].dataset
+            print(f"note: {config.dataset.path}: {summary['rows']} rows, {summary['duplicate_texts']} text(s) "
+                  f"occurring more than once, {summary['texts_in_train_and_test']} text(s) in both the given train "
+                  f"and test split, {summary['groups_in_several_languages']} group(s) with rows in several languages "
+                  "(cross_lingual trains on one language's rows and tests on another's)", file=sys.stderr)
+
+    records_dir = (out or project.results) / RECORDS
+    ensure_writable(records_dir)
+
+    def finished(done: Plan, results: list[dict]) -> None:
+        origin = provenance(project.root, done.data_sha256, done.config)
+        path = write_record(records_dir, done.config, results, origin, done.dataset)
+        print(f"finished {done.config.name} ({done.config.model}, seeds {list(done.config.seeds)}): {path}",
+              file=sys.stderr)
+
+    run_plans(plans, jobs, backend, finished)
+
+
+def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int = 1, backend: str = "loky") -> int:
+    """Rerun the default experiments in a scratch copy beside the committed records; diff the derived text."""
+    import shutil
+
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = scratch_copy(project.root, Path(folder))
+        shutil.copytree(project.records, scratch.records)
+        paths = [scratch.experiments / Path(p).relative_to(project.experiments) for p in configs] or \
+            scratch.config_paths()
+        run_experiments(scratch, paths, jobs, backend)
+        publish_benchmark(scratch)
+        differences: list[str] = []
+        for name in text_outputs():
+            committed, fresh = project.results / name, scratch.results / name
+            old = committed.read_text(encoding="utf-8").splitlines(keepends=True) if committed.exists() else []
+            new = fresh.read_text(encoding="utf-8").splitlines(keepends=True)
+            differences += difflib.unified_diff(old, new, f"committed/{name}", f"rerun/{name}")
+    if differences:
+        sys.stdout.writelines(differences)
+        print(f"\nerror: the rerun differs from the committed results ({len(paths)} experiment(s) rerun)",
+              file=sys.stderr)
+        return 1
+    print(f"ok: {len(paths)} experiment(s) rerun; the committed tables are reproduced exactly")
+    return 0

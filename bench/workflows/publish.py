@@ -1,0 +1,44 @@
+"""Publishing after a run: every output from the records, and the README's results block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..annotation.agreement import agreement
+from ..data.labels import load_annotations, load_gold
+from ..files import BenchError
+from ..publishing.outputs import Benchmark, publish
+from ..publishing.readme import results_block, update_readme
+from ..publishing.records import load_records
+from .project import RECORDS, Project
+
+
+def existing_records(folder: Path) -> tuple[list[dict], list[dict]]:
+    """The result records and learning curves in FOLDER; an error when there is no result record."""
+    records, curves = load_records(folder)
+    if not records:
+        raise BenchError("no result records; run `bench run` first", folder)
+    return records, curves
+
+
+def publish_benchmark(project: Project) -> str:
+    """Regenerate every table, page and figure from the records; refresh the README's results block."""
+    schema, corpus = project.schema(), project.corpus()
+    records, curves = existing_records(project.records)
+    passes = load_annotations(project.labels, schema, corpus)
+    benchmark = Benchmark(corpus, load_gold(project.labels, schema, corpus), schema, passes)
+    tables = publish(project.results, records, curves, benchmark)
+    update_readme(project.readme, "results", results_block(tables, agreement(passes, schema) if len(passes) >= 2
+                                                           else None))
+    return tables
+
+
+def publish_external(out: Path) -> str:
+    """The tables of the records in OUT/records, written to OUT/tables; the benchmark's pages stay untouched."""
+    return publish(out, existing_records(out / RECORDS)[0], [])
+
+
+def report(project: Project) -> int:
+    """Regenerate everything derived from the benchmark's records."""
+    print(publish_benchmark(project), end="")
+    return 0

@@ -1,0 +1,49 @@
+"""The Hugging Face release: export the data set with its card, and upload it."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from ..annotation.agreement import agreement
+from ..data.labels import load_annotations
+from ..evaluation.provenance import git
+from ..files import BenchError
+from ..publishing.hub import push
+from ..publishing.records import load_records
+from ..publishing.release import export, release_files
+from .project import Project
+
+
+def export_release(project: Project, folder: Path) -> list[Path]:
+    """Export the corpus, gold, scheme, the latest records and the agreement figures into FOLDER."""
+    schema, corpus = project.schema(), project.corpus()
+    records = load_records(project.records)[0]
+    return export(folder, corpus, project.valid_gold(schema, corpus), schema, records,
+                  agreement(load_annotations(project.labels, schema, corpus), schema))
+
+
+def export_hf(project: Project, out: str) -> int:
+    """`bench export-hf`: write the release folder and list its files."""
+    for path in export_release(project, Path(out)):
+        print(path)
+    return 0
+
+
+def push_hf(project: Project, repo_id: str, private: bool = False, dry_run: bool = False,
+            folder: str | None = None) -> int:
+    """`bench push-hf`: upload a fresh export (or a given one) in one commit, or list what would go."""
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(folder) if folder else Path(scratch) / "release"
+        if not folder:
+            export_release(project, source)
+        files = release_files(source)
+        if not files:
+            raise BenchError("nothing to upload", source)
+        if dry_run:
+            print(f"would upload to dataset {repo_id}{' (private)' if private else ''}:")
+            for path in files:
+                print(f"  {path.relative_to(source)} ({path.stat().st_size} bytes)")
+            return 0
+        print(push(source, repo_id, private, git(project.root, "rev-parse", "HEAD") or "unknown"))
+    return 0

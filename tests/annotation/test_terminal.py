@@ -1,0 +1,124 @@
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+from bench.cli import main  # noqa: E402
+from bench.data.labels import load_annotations  # noqa: E402
+
+NEW_ARTICLE = """A Russian sailor deserts in Norway
+
+The sailor left his ship in Kirkenes and asked the Norwegian police for protection, saying he would not fight.
+
+Norway's immigration directorate will decide on his asylum request within months.
+"""
+
+
+@pytest.fixture
+def with_new_article(project):
+    (project.seeds / "005_sailor.txt").write_text(NEW_ARTICLE)
+    with (project.seeds / "manifest.csv").open("a") as manifest:
+        manifest.write('005,005_sailor.txt,en,2026-01,sailor,"A test article added by the tests"\n')
+    return project
+
+
+def spawn(project, annotator):
+    child = pexpect.spawn(sys.executable, ["-m", "bench.cli", "--root", str(project.root), "label",
+                                           "--annotator", annotator, "--doc", "005"],
+                          encoding="utf-8", timeout=30, dimensions=(50, 200))
+    return child
+
+
+def answer(child, keys):
+    for key in keys:
+        child.expect(r"> $")
+        child.send(key)
+
+
+def log(project, annotator):
+    path = project.labels / "annotations" / f"{annotator}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if '"005-' in line]
+
+
+def test_a_new_article_goes_from_seeds_to_gold(with_new_article, capsys):
+    project = with_new_article
+    root = ["--root", str(project.root)]
+    assert main([*root, "validate"]) == 1
+    assert "paragraph 005-02 (" in capsys.readouterr().err
+
+    # a1 labels the first paragraph, answers one field of the second, and the session is killed.
+    child = spawn(project, "a1")
+    child.expect(r"\[1/3\] 005-01")
+    answer(child, "4133")  # boilerplate, motivation, none, none
+    child.expect(r"\[2/3\] 005-02")
+    answer(child, "1")
+    child.expect(r"topic:")
+    child.kill(signal.SIGKILL)
+    child.wait()
+    assert [row["id"] for row in log(project, "a1")] == ["005-01"]
+
+    # The next session resumes at the paragraph that was on screen and shows the guideline on '?'.
+    child = spawn(project, "a1")
+    child.expect(r"\[1/2\] 005-02")
+    answer(child, "?")
+    child.expect("--- kind ---")
+    answer(child, "1b")          # body, then back to kind
+    answer(child, "1133")        # body, motivation, none, none
+    child.expect(r"\[2/2\] 005-03")
+    answer(child, "b")           # back to the previous paragraph
+    child.expect(r"\[\d/\d\] 005-02")
+    answer(child, "1131")        # body, motivation, none, favor
+    child.expect(r"005-03")
+    answer(child, "1433")        # body, asylum_policy, none, none
+    child.expect("Nothing left to label")
+    child.expect(pexpect.EOF)
+    rows = log(project, "a1")
+    assert [row["id"] for row in rows] == ["005-01", "005-02", "005-02", "005-03"]
+    passes = load_annotations(project.labels, project.schema(), project.corpus())
+    assert passes["a1"]["005-02"].labels["stance_defector"] == "favor", "the later row replaces the earlier"
+
+    # a2 labels from a pipe; it disagrees on the topic of 005-02.
+    keys = "4133" + "1231" + "1433"
+    done = subprocess.run([sys.executable, "-m", "bench.cli", *root, "label", "--annotator", "a2", "--doc", "005"],
+                          input=keys + "\n", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "3 paragraph(s) saved" in done.stdout
+
+    assert main([*root, "adjudicate"]) == 0
+    out = capsys.readouterr().out
+    assert "2 paragraph(s) where the annotators agree added" in out
+    assert "005-02" in out and "topic: a1=motivation, a2=losses" in out
+    assert main([*root, "adjudicate", "--resolve", "005-02", "--set", "topic=motivation",
+                 "--reason", "He says why he would not fight; nothing is about losses."]) == 0
+    assert main([*root, "validate"]) == 0
+    capsys.readouterr()
+    assert main([*root, "adjudicate", "--resolve", "005-02", "--set", "topic=losses", "--reason", "x"]) == 1
+    assert "already has a gold label; it is never overwritten" in capsys.readouterr().err
+    gold = {json.loads(line)["id"]: json.loads(line) for line in (project.labels / "gold.jsonl").read_text().splitlines()}
+    assert gold["005-02"]["topic"] == "motivation" and gold["005-02"]["reasons"]["topic"].startswith("He says")
+    assert gold["005-01"]["kind"] == "boilerplate" and gold["005-03"]["topic"] == "asylum_policy"
+
+
+def test_quit_keeps_what_was_saved(with_new_article):
+    child = spawn(with_new_article, "a9")
+    answer(child, "2533")
+    child.expect(r"005-02")
+    answer(child, "q")
+    child.expect("Quit")
+    child.expect(pexpect.EOF)
+    assert [row["id"] for row in log(with_new_article, "a9")] == ["005-01"]
+
+
+def test_resolve_needs_a_label_for_every_disputed_field(with_new_article, capsys):
+    project = with_new_article
+    for annotator, keys in (("a1", "2533" "1133" "1433"), ("a2", "2533" "1231" "1433")):
+        subprocess.run([sys.executable, "-m", "bench.cli", "--root", str(project.root), "label", "--annotator",
+                        annotator, "--doc", "005"], input=keys, capture_output=True, text=True, timeout=60, check=True)
+    root = ["--root", str(project.root)]
+    assert main([*root, "adjudicate", "--resolve", "005-02", "--reason", "x"]) == 1
+    assert "choose a label for stance_defector, topic" in capsys.readouterr().err
+    assert main([*root, "adjudicate", "--resolve", "005-02", "--set", "topic"]) == 1
+    assert "--set takes FIELD=LABEL" in capsys.readouterr().err

@@ -1,0 +1,223 @@
+import csv
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.cli import main
+from bench.evaluation.config import load_config
+from bench.evaluation.external import DatasetSpec, load
+from bench.evaluation.runner import plan, run_plans
+from bench.files import BenchError
+
+# A small stance set: the wording carries the stance, in two languages, with groups and a given split.
+WORDS = {
+    ("en", "FAVOR"): "I fully support {t}, it is right and good",
+    ("en", "AGAINST"): "I strongly oppose {t}, it is wrong and bad",
+    ("en", "NONE"): "Today there was news about {t} and the weather",
+    ("nl", "FAVOR"): "Ik steun {t} volledig, het is goed en juist",
+    ("nl", "AGAINST"): "Ik ben fel tegen {t}, het is slecht en fout",
+    ("nl", "NONE"): "Vandaag was er nieuws over {t} en het weer",
+}
+TARGETS = ("the new law", "the mayor")
+
+
+def stance_rows(per_cell: int = 4) -> list[dict]:
+    rows = []
+    for (language, label), template in WORDS.items():
+        for i in range(per_cell):
+            target = TARGETS[i % 2]
+            rows.append({"id": f"{language}{label}{i}", "tweet": template.format(t=target) + f" ({i})",
+                         "stance": label, "target": target, "lang": language, "source": f"{language}-g{i % 3}",
+                         "part": "test" if i == 0 else "train"})
+    return rows
+
+
+def write_csv(path, rows, delimiter=",", encoding="utf-8"):
+    with open(path, "w", newline="", encoding=encoding) as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]), delimiter=delimiter)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_config(folder, dataset: dict, settings=("given_split",), model="tfidf", name="external") -> str:
+    path = folder / f"{name}.yaml"
+    path.write_text(json.dumps({"name": name, "model": {"name": model}, "settings": list(settings),
+                                "folds": 3, "dataset": dataset}), encoding="utf-8")
+    return str(path)
+
+
+COLUMNS = {"text": "tweet", "label": "stance", "target": "target", "language": "lang", "group": "source",
+           "split": "part", "id": "id"}
+
+
+@pytest.mark.parametrize("suffix, delimiter, encoding", [(".csv", ",", "utf-8"), (".tsv", "\t", "latin-1")])
+def test_a_delimited_file_runs_every_setting(project, tmp_path, capsys, suffix, delimiter, encoding):
+    rows = stance_rows()
+    rows[0]["tweet"] += " café"  # a character whose bytes differ between the encodings
+    write_csv(tmp_path / f"stance{suffix}", rows, delimiter, encoding)
+    config = write_config(tmp_path, {"path": f"stance{suffix}", "encoding": encoding, "columns": COLUMNS,
+                                     "labels": ["FAVOR", "AGAINST", "NONE"]},
+                          settings=("given_split", "in_language", "cross_lingual", "multilingual"))
+    out = tmp_path / "out"
+    assert main(["--root", str(project.root), "run", config, "--out", str(out)]) == 0
+    record = json.loads((out / "records" / "external.json").read_text())
+    assert record["dataset"]["rows"] == len(rows)
+    assert record["provenance"]["data_sha256"] == record["dataset"]["sha256"]
+    results = {r["evaluation"]: r for r in record["results"]}
+    assert set(results) == {"given_split:all", "in_language:en", "in_language:nl", "cross_lingual:en>nl",
+                            "cross_lingual:nl>en", "multilingual:all"}
+    given = results["given_split:all"]
+    assert given["n_test"] == 6 and given["folds"] == [{"by": "split", "train": ["train"], "test": ["test"],
+                                                        "n_train": 18, "n_test": 6, "unseen_classes": []}]
+    assert given["scores"]["macro_f1"]["mean"] == 1.0, "the wording decides the stance"
+    assert "f_avg" in given["scores"], "FAVOR and AGAINST are recognised as the stance poles"
+    for fold in results["in_language:en"]["folds"]:
+        assert len(fold["test"]) == 1, "three groups in a language: leave one group out"
+    for r in results.values():
+        for fold in r["folds"]:
+            assert not set(fold["train"]) & set(fold["test"])
+    assert "given_split:all" in (out / "tables" / "results.md").read_text()
+    assert not (project.experiments / "results" / "records" / "external.json").exists()
+
+
+def test_json_lines_and_grouped_k_fold(project, tmp_path):
+    rows = stance_rows(per_cell=8)
+    (tmp_path / "stance.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    columns = {"text": "tweet", "label": "stance", "group": "id"}  # every row its own group: 48 > 3 folds
+    config = load_config(write_config(tmp_path, {"path": "stance.jsonl", "columns": columns},
+                                      settings=("multilingual",)))
+    task, examples, _ = load(config.dataset)
+    assert task.labels == ("AGAINST", "FAVOR", "NONE") and task.target is None
+    [[result]] = run_plans([plan(config, {}, None, None, "")])
+    assert len(result["folds"]) == 3, "more groups than folds: GroupKFold"
+    tested = [group for fold in result["folds"] for group in fold["test"]]
+    assert sorted(tested) == sorted(r["id"] for r in rows)
+
+
+def test_a_datasets_folder_with_its_own_splits(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    rows = stance_rows()
+    splits = {name: datasets.Dataset.from_list([{k: r[k] for k in ("tweet", "stance")} for r in rows
+                                                if r["part"] == name]) for name in ("train", "test")}
+    datasets.DatasetDict(splits).save_to_disk(str(tmp_path / "saved"))
+    config = load_config(write_config(tmp_path, {"path": "saved", "columns": {"text": "tweet", "label": "stance"}}))
+    assert config.dataset.kind == "datasets"
+    [[result]] = run_plans([plan(config, {}, None, None, "")])
+    assert result["evaluation"] == "given_split:all" and result["n_test"] == 6
+
+
+def test_the_same_results_with_two_jobs(tmp_path):
+    write_csv(tmp_path / "stance.csv", stance_rows())
+    config = load_config(write_config(tmp_path, {"path": "stance.csv", "columns": COLUMNS},
+                                      settings=("in_language", "multilingual"), model="stratified"))
+    one = run_plans([plan(config, {}, None, None, "")], jobs=1)
+    assert run_plans([plan(config, {}, None, None, "")], jobs=2) == one
+
+
+@pytest.mark.parametrize("content, message, line", [
+    ('{"tweet": "a", "stance": "FAVOR"}\n{"tweet": "b", "stance": \n', "malformed JSON", 2),
+    ('{"tweet": "a", "stance": "FAVOR"}\n{"tweet": "b", "stance": "MAYBE"}\n', "unknown label 'MAYBE'", 2),
+    ('{"tweet": "a", "stance": "FAVOR", "id": 1}\n{"tweet": "b", "stance": "NONE", "id": 1}\n',
+     "duplicate id '1' (first on line 1)", 2),
+    ('{"tweet": "a", "stance": "FAVOR"}\n\n{"tweet": "  ", "stance": "NONE"}\n', "empty text in column 'tweet'", 3),
+    ('{"tweet": "a", "label": "FAVOR"}\n', "no column 'stance' for the label", 1),
+    ('{"tweet": "a", "stance": "FAVOR", "part": "holdout"}\n', "unknown split 'holdout'", 1),
+])
+def test_bad_rows_name_the_file_and_line(tmp_path, content, message, line):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content, encoding="utf-8")
+    columns = {"text": "tweet", "label": "stance", "id": "id", "split": "part"}
+    if "id" not in content:
+        del columns["id"]
+    if "part" not in content:
+        del columns["split"]
+    spec = DatasetSpec(str(path), columns, labels=("FAVOR", "AGAINST", "NONE"))
+    with pytest.raises(BenchError) as error:
+        load(spec)
+    assert error.value.path == str(path) and error.value.line == line and message in error.value.message
+
+
+def test_an_undecodable_file_names_its_encoding_and_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"tweet,stance\nok,FAVOR\n" + b"caf\xe9,NONE\n")
+    with pytest.raises(BenchError, match=r"bad.csv:3: not valid UTF-8"):
+        load(DatasetSpec(str(path), {"text": "tweet", "label": "stance"}))
+    task, examples, _ = load(DatasetSpec(str(path), {"text": "tweet", "label": "stance"}, encoding="latin-1"))
+    assert examples[1].text == "café"
+
+
+def test_poles_must_be_labels_of_the_data(tmp_path):
+    path = write_csv(tmp_path / "stance.csv", [{k: r[k] for k in ("tweet", "stance")} for r in stance_rows()])
+    spec = DatasetSpec(str(path), {"text": "tweet", "label": "stance"}, poles=("FAVOUR", "AGAINST"))
+    with pytest.raises(BenchError, match=r"stance.csv: pole\(s\) 'FAVOUR' not among the labels found"):
+        load(spec)
+    task, _, _ = load(DatasetSpec(str(path), {"text": "tweet", "label": "stance"}, poles=("FAVOR", "AGAINST")))
+    assert task.poles == ("FAVOR", "AGAINST")
+
+
+@pytest.mark.parametrize("dataset, message", [
+    ({"path": "x.csv", "columns": {"text": "t"}}, "the column mapping needs label"),
+    ({"path": "x.csv", "columns": {"text": "t", "label": "l", "tag": "x"}}, "unknown column role(s) tag"),
+    ({"path": "x.xlsx", "columns": {"text": "t", "label": "l"}}, "unknown data set format '.xlsx'"),
+    ({"path": "x.csv", "encoding": "utf-9", "columns": {"text": "t", "label": "l"}}, "unknown encoding 'utf-9'"),
+    ({"path": "x.csv", "colums": {}}, "must be a mapping with a 'path' and a 'columns'"),
+])
+def test_dataset_config_errors(tmp_path, dataset, message):
+    with pytest.raises(BenchError) as error:
+        load_config(write_config(tmp_path, dataset))
+    assert message in error.value.message and error.value.line is not None
+
+
+def test_external_runs_need_their_own_folder_and_a_possible_setting(project, tmp_path, capsys):
+    write_csv(tmp_path / "stance.csv", [{k: r[k] for k in ("tweet", "stance")} for r in stance_rows()])
+    config = write_config(tmp_path, {"path": "stance.csv", "columns": {"text": "tweet", "label": "stance"}})
+    assert main(["--root", str(project.root), "run", config]) == 1
+    assert "needs --out FOLDER" in capsys.readouterr().err
+    assert main(["--root", str(project.root), "run", config, "--out", str(tmp_path / "out")]) == 1
+    assert f"{config}: external: setting 'given_split' needs a split column" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "records" / "external.json").exists()
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.dictionaries(st.sampled_from(["tweet", "stance", "id", "part", "lang"]),
+                                     st.one_of(st.sampled_from(["a", "FAVOR", "NONE", "train", "test", "", " "]),
+                                               st.integers(0, 2), st.none(), st.lists(st.integers(), max_size=1)),
+                                     max_size=5), max_size=6))
+def test_any_json_lines_rows_load_or_name_the_line(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("data") / "fuzz.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    spec = DatasetSpec(str(path), {"text": "tweet", "label": "stance", "id": "id", "split": "part", "language": "lang"})
+    try:
+        task, examples, summary = load(spec)
+    except BenchError as error:
+        assert error.path == str(path) and (error.line is None or 1 <= error.line <= len(rows))
+    else:
+        assert len(examples) == len(rows) == summary["rows"]
+        assert all(e.text.strip() and e.label in task.labels for e in examples)
+
+
+def test_the_readme_example_runs(repo, project, tmp_path):
+    section = repo.readme.read_text(encoding="utf-8").split("## Running the baselines on another data set")[1]
+    (tmp_path / "semeval2016_tfidf.yaml").write_text(section.split("```yaml\n")[1].split("```")[0])
+    (tmp_path / "data").mkdir()
+    names = {"id": "ID", "tweet": "Tweet", "stance": "Stance", "target": "Target", "part": "Split",
+             "source": "Source", "lang": "Language"}
+    write_csv(tmp_path / "data" / "semeval2016.tsv", [{names[k]: v for k, v in r.items()} for r in stance_rows()],
+              "\t", "latin-1")
+    out = tmp_path / "results-semeval"
+    assert main(["--root", str(project.root), "run", str(tmp_path / "semeval2016_tfidf.yaml"), "--out", str(out)]) == 0
+    record = json.loads((out / "records" / "semeval2016_tfidf.json").read_text())
+    assert [r["evaluation"] for r in record["results"]] == ["given_split:all"]
+
+
+def test_without_settings_every_setting_the_data_supports_runs(tmp_path):
+    rows = [{k: r[k] for k in ("tweet", "stance", "part", "source")} for r in stance_rows()]  # one language
+    (tmp_path / "stance.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    path = tmp_path / "implicit.yaml"
+    path.write_text(json.dumps({"model": {"name": "majority"}, "dataset": {"path": "stance.jsonl", "columns": {
+        "text": "tweet", "label": "stance", "split": "part", "group": "source"}}}))
+    [results] = run_plans([plan(load_config(path), {}, None, None, "")])
+    assert [r["evaluation"] for r in results] == ["in_language:und", "multilingual:all", "given_split:all"]

@@ -1,0 +1,107 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.data.labels import load_gold
+from bench.evaluation.settings import evaluations, grouped_folds, split
+from bench.evaluation.tasks import Example, build_examples, tasks_from_schema
+from bench.files import BenchError
+
+BENCHMARK_SETTINGS = ("in_language", "cross_lingual", "multilingual")
+
+
+@pytest.fixture(scope="module")
+def examples(repo):
+    schema, corpus = repo.schema(), repo.corpus()
+    gold = load_gold(repo.labels, schema, corpus)
+    tasks = tasks_from_schema(schema)
+    return {name: build_examples(task, corpus, gold, ["body"]) for name, task in tasks.items()}
+
+
+def test_tasks_come_from_the_scheme(repo):
+    tasks = tasks_from_schema(repo.schema())
+    assert list(tasks) == ["topic", "stance_war", "stance_defector"]
+    assert tasks["topic"].target is None
+    assert "war" in tasks["stance_war"].target
+
+
+def test_examples_are_body_paragraphs_with_their_target(examples, repo):
+    stance = examples["stance_defector"]
+    assert len(stance) == len(examples["topic"]) == 72
+    gold = load_gold(repo.labels, repo.schema(), repo.corpus())
+    assert {e.id for e in stance} == {i for i, row in gold.items() if row.labels["kind"] == "body"}
+    assert {e.target for e in stance} == {"the deserter or defector the article is about, and his decision."}
+
+
+@pytest.mark.parametrize("setting", BENCHMARK_SETTINGS)
+def test_no_document_on_both_sides_of_a_split(examples, setting):
+    for evaluation in evaluations(setting, examples["topic"]):
+        tested = []
+        for fold in evaluation.folds:
+            train, test = split(examples["topic"], fold)
+            assert not set(fold.train) & set(fold.test)
+            assert not {e.doc for e in train} & {e.doc for e in test}
+            assert not {e.id for e in train} & {e.id for e in test}
+            assert train and test
+            tested += [e.id for e in test]
+        assert len(tested) == len(set(tested)), "a paragraph is tested twice within one evaluation"
+
+
+def test_the_settings_and_their_folds(examples):
+    names = {s: [(e.name, [(f.train, f.test) for f in e.folds]) for e in evaluations(s, examples["topic"])]
+             for s in BENCHMARK_SETTINGS}
+    assert names["in_language"] == [
+        ("in_language:en", [(("003",), ("001",)), (("001",), ("003",))]),
+        ("in_language:nl", [(("002", "004"), ("000",)), (("000", "004"), ("002",)), (("000", "002"), ("004",))]),
+    ]
+    assert names["cross_lingual"] == [
+        ("cross_lingual:en>nl", [(("001", "003"), ("000", "002", "004"))]),
+        ("cross_lingual:nl>en", [(("000", "002", "004"), ("001", "003"))]),
+    ]
+    assert [name for name, _ in names["multilingual"]] == ["multilingual:all"]
+    assert len(names["multilingual"][0][1]) == 5
+
+
+def test_a_setting_the_data_cannot_support_is_an_error(examples):
+    with pytest.raises(BenchError, match="'given_split' needs a split column"):
+        evaluations("given_split", examples["topic"])
+    english = [e for e in examples["topic"] if e.language == "en"]
+    with pytest.raises(BenchError, match="'cross_lingual' needs two languages"):
+        evaluations("cross_lingual", english)
+
+
+@settings(max_examples=60, deadline=None)
+@given(groups=st.lists(st.integers(0, 30), min_size=2, max_size=120), max_folds=st.integers(2, 12))
+def test_grouped_folds_test_every_row_once_and_never_split_a_group(groups, max_folds):
+    rows = [Example(str(i), f"g{g}", "en", "", "", "", "text", "x") for i, g in enumerate(groups)]
+    folds = grouped_folds(rows, max_folds)
+    distinct = len(set(groups))
+    assert len(folds) == (distinct if distinct <= max_folds else max_folds)
+    tested = []
+    for fold in folds:
+        train, test = split(rows, fold)
+        assert not {e.doc for e in train} & {e.doc for e in test}
+        assert len(train) + len(test) == len(rows)
+        tested += [e.id for e in test]
+    assert sorted(tested, key=int) == [e.id for e in rows]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 12), st.sampled_from(["en", "nl", "de"])), min_size=2, max_size=80),
+       max_folds=st.integers(2, 6))
+def test_language_settings_keep_to_their_languages_when_groups_mix_them(rows, max_folds):
+    examples = [Example(str(i), f"g{g}", language, "", "", "", "text", "x") for i, (g, language) in enumerate(rows)]
+    for setting in ("in_language", "cross_lingual"):
+        try:
+            found = evaluations(setting, examples, max_folds)
+        except BenchError:
+            continue  # too few groups or languages for this setting
+        for evaluation in found:
+            tested = []
+            for fold in evaluation.folds:
+                train, test = split(examples, fold)
+                assert {e.language for e in train} <= {evaluation.train_language}
+                assert {e.language for e in test} <= {evaluation.test_language}
+                tested += [e.id for e in test]
+            expected = [e.id for e in examples if e.language == evaluation.test_language]
+            assert sorted(tested, key=int) == expected, "each row of the test language is tested exactly once"

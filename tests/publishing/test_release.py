@@ -1,0 +1,105 @@
+import socket
+
+import pytest
+
+pytest.importorskip("datasets")
+
+from bench.cli import main  # noqa: E402
+from bench.publishing.release import config_rows, configs  # noqa: E402
+from bench.workflows.release import export_release  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, repo):
+    out = tmp_path_factory.mktemp("release") / "deserter-bench"
+    export_release(repo, out)
+    return out
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("network use in a test that must not use the network")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.mark.parametrize("config", ["paragraphs", "topic", "stance"])
+def test_load_dataset_returns_the_gold_rows(exported, repo, config, tmp_path):
+    from datasets import load_dataset
+    schema, corpus = repo.schema(), repo.corpus()
+    gold = repo.valid_gold(schema, corpus)
+    assert configs(schema) == ["paragraphs", "topic", "stance"], "configs follow the label scheme"
+    expected = config_rows(corpus, gold, schema)[config]
+    loaded = load_dataset(str(exported), config, cache_dir=str(tmp_path))
+    assert sorted(loaded) == ["en", "nl"]
+    rows = []
+    for language in ("en", "nl"):
+        split = loaded[language]
+        label_columns = [name for name, feature in split.features.items() if hasattr(feature, "names")]
+        for row in split:
+            rows.append({k: split.features[k].int2str(v) if k in label_columns else v for k, v in row.items()})
+    assert sorted(rows, key=lambda r: (r["id"], r.get("target", ""))) == sorted(
+        expected, key=lambda r: (r["id"], r.get("target", "")))
+    if config == "paragraphs":
+        assert len(rows) == 91
+        for name, field in schema.fields.items():
+            assert loaded["en"].features[name].names == list(field.labels)
+    else:
+        labels = schema.fields["topic" if config == "topic" else "stance_war"].labels
+        assert loaded["nl"].features["label"].names == list(labels)
+    if config == "stance":
+        assert len(rows) == 2 * 72 and {r["target"] for r in rows} == {"war", "defector"}
+
+
+def test_export_is_byte_identical_on_a_rerun(exported, repo, tmp_path):
+    again = tmp_path / "again"
+    export_release(repo, again)
+    first = {p.relative_to(exported): p.read_bytes() for p in exported.rglob("*") if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert first == second
+
+
+def test_card_metadata_parses_with_the_hub_tooling(exported):
+    from huggingface_hub import DatasetCard
+    card = DatasetCard.load(exported / "README.md")
+    data = card.data
+    assert data.pretty_name and data.language == ["en", "nl"] and data.license
+    assert "stance-detection" in data.tags and "cross-lingual" in data.tags
+    assert {c["config_name"] for c in data.configs} == {"paragraphs", "topic", "stance"}
+    for heading in ("Summary", "Languages", "Dataset structure", "Label definitions", "Source data",
+                    "Annotation process", "Baseline results", "Intended uses and limits", "Citation"):
+        assert f"## {heading}" in card.text
+    assert "Krippendorff" in card.text and "| tfidf |" in card.text
+
+
+def test_export_refuses_a_folder_it_did_not_write(tmp_path, repo):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["--root", str(repo.root), "export-hf", str(tmp_path)]) == 1
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_push_dry_run_lists_the_files_without_network(repo, capsys, no_network, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    assert main(["--root", str(repo.root), "push-hf", "someone/deserter-bench", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would upload to dataset someone/deserter-bench" in out
+    assert "README.md" in out and "stance/nl-00000-of-00001.parquet" in out
+    assert ".deserter-bench-export" not in out
+
+
+def test_push_without_a_token_is_a_clear_error(repo, capsys, monkeypatch, tmp_path, no_network):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    assert main(["--root", str(repo.root), "push-hf", "someone/deserter-bench"]) == 1
+    assert "no Hugging Face token: set HF_TOKEN or log in" in capsys.readouterr().err
+
+
+def test_push_never_prints_the_token(repo, capsys, monkeypatch, tmp_path, no_network):
+    secret = "hf_" + "s3cr3t" * 6
+    monkeypatch.setenv("HF_TOKEN", secret)
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    assert main(["--root", str(repo.root), "push-hf", "someone/deserter-bench"]) == 1
+    captured = capsys.readouterr()
+    assert "could not reach the Hugging Face Hub" in captured.err
+    assert secret not in captured.out + captured.err
