@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from sklearn.base import clone
 
 from ..files import BenchError, read_text
 from ..models import build_model
@@ -16,8 +17,8 @@ from .settings import DEFAULT_FOLDS, SETTINGS
 from .tasks import Task
 
 CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "seeds", "bootstrap", "train_sizes",
-               "folds", "dataset")
-MODEL_KEYS = ("name", "params")
+               "folds", "dataset", "definitions")
+MODEL_KEYS = ("name", "params", "grid")
 BOOTSTRAP_KEYS = ("resamples", "seed", "confidence")
 DATASET_KEYS = ("path", "format", "encoding", "columns", "name", "labels", "poles", "language", "definitions")
 
@@ -29,16 +30,23 @@ class Config:
     model: str
     params: dict = field(default_factory=dict)
     tasks: tuple[str, ...] = ("topic", "stance_war", "stance_defector")
-    settings: tuple[str, ...] = ("in_language", "cross_lingual", "multilingual")
+    settings: tuple[str, ...] = ("in_language", "cross_lingual", "cross_lingual_same_story", "multilingual")
     kinds: tuple[str, ...] = ("body",)
     seeds: tuple[int, ...] = (0,)
     resamples: int = 1000
     bootstrap_seed: int = 0
     confidence: float = 0.95
     description: str = ""
-    train_sizes: tuple[int, ...] = ()  # a learning curve: train on this many paragraphs of each fold
+    # A learning curve: train on this share of each fold's training paragraphs (a fraction), or this many.
+    train_sizes: tuple[float, ...] = ()
     folds: int = DEFAULT_FOLDS  # grouped cross-validation: leave one group out up to this many groups, else k-fold
     dataset: DatasetSpec | None = None  # an external data set instead of the benchmark's corpus
+    # Hyperparameters chosen by inner grouped cross-validation on each outer fold's training side: a
+    # scikit-learn param_grid (a mapping of parameter to candidate values, or a list of such mappings).
+    grid: tuple[dict, ...] = ()
+    # Label definitions per task for models that read them (zero-shot); None: the codebook's (GUIDELINES.md).
+    definitions: dict[str, dict[str, str]] | None = None
+    definitions_source: str = "codebook"
 
 
 def _check_keys(node: yaml.MappingNode, allowed: Sequence[str], path: Path, where: str) -> dict[str, int]:
@@ -92,17 +100,17 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
         return tuple(value)
 
     seeds = data.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) for s in seeds):
+    if not isinstance(seeds, list) or not seeds or not all(integer(s) for s in seeds):
         raise BenchError("'seeds' must be a non-empty list of integers", path, lines.get("seeds"))
     params = data["model"].get("params") or {}
     if not isinstance(params, dict):
         raise BenchError("'model.params' must be a mapping", path, model_lines.get("params"))
-    resamples = bootstrap.get("resamples", 1000)
-    if not isinstance(resamples, int) or resamples < 1:
-        raise BenchError("'bootstrap.resamples' must be a positive integer", path, lines.get("bootstrap"))
+    resamples, bootstrap_seed, confidence = check_bootstrap(bootstrap, path, lines.get("bootstrap"))
     sizes = data.get("train_sizes", [])
-    if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 2 for n in sizes):
-        raise BenchError("'train_sizes' must be a list of integers of at least 2", path, lines.get("train_sizes"))
+    if not isinstance(sizes, list) or not all(
+            (integer(n) and n >= 2) or (isinstance(n, float) and 0 < n <= 1) for n in sizes):
+        raise BenchError("'train_sizes' must be a list of fractions in (0, 1] or of integers of at least 2", path,
+                         lines.get("train_sizes"))
     folds = data.get("folds", DEFAULT_FOLDS)
     if not isinstance(folds, int) or isinstance(folds, bool) or folds < 2:
         raise BenchError("'folds' must be an integer of at least 2", path, lines.get("folds"))
@@ -119,14 +127,73 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
         tasks=(dataset.task_name,) if dataset else string_list("tasks", defaults.tasks),
         settings=() if dataset and "settings" not in data else string_list("settings", defaults.settings),
         kinds=() if dataset else string_list("kinds", defaults.kinds), seeds=tuple(seeds), resamples=resamples,
-        bootstrap_seed=int(bootstrap.get("seed", 0)), confidence=float(bootstrap.get("confidence", 0.95)),
-        description=str(data.get("description", "")), train_sizes=tuple(sizes), folds=folds, dataset=dataset,
+        bootstrap_seed=bootstrap_seed, confidence=confidence, description=str(data.get("description", "")),
+        train_sizes=tuple(sizes), folds=folds, dataset=dataset,
+        grid=check_grid(data["model"].get("grid"), path, model_lines.get("grid")),
+        **definitions_file(path, data.get("definitions"), lines.get("definitions")),
     )
     try:
-        build_model(config.model, config.params)
+        model = build_model(config.model, config.params)
     except BenchError as err:
         raise BenchError(err.message, path, model_lines.get("params" if params else "name")) from None
+    for candidates in config.grid:
+        for name, values in candidates.items():
+            for value in values:
+                try:
+                    clone(model).set_params(**{name: value})
+                except ValueError as err:
+                    raise BenchError(f"model.grid: {err}", path, model_lines.get("grid")) from None
     return config
+
+
+def integer(value) -> bool:
+    """An int that is not a bool (YAML reads `true` as a bool, which Python counts as an int)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_bootstrap(block, path: Path, line: int | None) -> tuple[int, int, float]:
+    """(resamples, seed, confidence) of the `bootstrap` block, each checked before any experiment runs."""
+    if not isinstance(block, dict):
+        raise BenchError("'bootstrap' must be a mapping of resamples, seed and confidence", path, line)
+    resamples, seed, confidence = block.get("resamples", 1000), block.get("seed", 0), block.get("confidence", 0.95)
+    if not integer(resamples) or resamples < 1:
+        raise BenchError("'bootstrap.resamples' must be a positive integer", path, line)
+    if not integer(seed) or seed < 0:
+        raise BenchError("'bootstrap.seed' must be a non-negative integer", path, line)
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise BenchError("'bootstrap.confidence' must be a number between 0 and 1, such as 0.95", path, line)
+    return resamples, seed, float(confidence)
+
+
+def check_grid(grid, path: Path, line: int | None) -> tuple[dict, ...]:
+    """The grid as a tuple of mappings from parameter to a non-empty list of candidate values."""
+    if grid is None:
+        return ()
+    candidates = grid if isinstance(grid, list) else [grid]
+    if not candidates or not all(isinstance(c, dict) and c and all(
+            isinstance(k, str) and isinstance(v, list) and v for k, v in c.items()) for c in candidates):
+        raise BenchError("'model.grid' maps parameters to non-empty lists of values (or is a list of such mappings)",
+                         path, line)
+    return tuple(candidates)
+
+
+def definitions_file(config_path: Path, value, line: int | None) -> dict:
+    """The `definitions:` file (YAML, task -> label -> definition), read relative to the config."""
+    if value is None:
+        return {}
+    if not isinstance(value, str):
+        raise BenchError("'definitions' must be the path of a YAML file", config_path, line)
+    path = (config_path.parent / value).resolve()
+    try:
+        data = yaml.safe_load(read_text(path))
+    except yaml.YAMLError as err:
+        raise BenchError(f"invalid YAML: {err}", path) from None
+    if not isinstance(data, dict) or not all(isinstance(labels, dict) and all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in labels.items())
+            for labels in data.values()):
+        raise BenchError("a definitions file maps each task to a mapping of labels to definitions", path)
+    return {"definitions": {str(task): dict(labels) for task, labels in data.items()},
+            "definitions_source": value}
 
 
 def dataset_spec(path: Path, node: yaml.Node, data, lines: dict[str, int]) -> DatasetSpec:

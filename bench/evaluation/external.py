@@ -158,7 +158,7 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
     poles = spec.poles or (tuple(next(label for label in labels if label.lower() == pole) for pole in STANCE_POLES)
                            if stance and {label.lower() for label in labels} >= set(STANCE_POLES) else ())
     task = Task(spec.task_name, tuple(labels), spec.definitions or {label: label for label in labels},
-                "" if stance else None, tuple(poles))
+                "" if stance else None, tuple(poles), poles_present_only=False)
     return task, examples, summary(spec, examples)
 
 

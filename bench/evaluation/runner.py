@@ -14,33 +14,45 @@ from ..models import build_model, configured
 from . import external
 from .config import Config
 from .scores import per_class
-from .settings import SETTINGS, Evaluation, evaluations, split
+from .selection import select
+from .settings import SETTINGS, Evaluation, evaluations, split, unique
 from .statistics import summarize
-from .tasks import Example, Task, build_examples
+from .tasks import Example, Task, build_examples, frame
 
 
-def frame(rows: Sequence[Example]):
-    """What a model sees: the paragraph texts and the stance target's description."""
-    import pandas as pd
-    return pd.DataFrame({"text": [e.text for e in rows], "target": [e.target for e in rows]})
+def subsample(train: list[Example], size: float | None, seed: int) -> list[Example]:
+    """Training paragraphs drawn with the seed, redrawn until two classes are in; all if size is None.
 
-
-def subsample(train: list[Example], size: int | None, seed: int) -> list[Example]:
-    """`size` training paragraphs drawn with the seed, redrawn until two classes are in; all if size is None."""
-    if size is None or size >= len(train):
+    A fraction is a share of this fold's training paragraphs, so a learning curve adapts to each setting.
+    """
+    if size is None:
+        return train
+    count = max(2, round(size * len(train))) if isinstance(size, float) else int(size)
+    if count >= len(train):
         return train
     rng = np.random.default_rng(seed)
     for _ in range(100):
-        chosen = [train[i] for i in sorted(rng.choice(len(train), size, replace=False))]
+        chosen = [train[i] for i in sorted(rng.choice(len(train), count, replace=False))]
         if len({e.label for e in chosen}) > 1:
             return chosen
     return chosen
 
 
+def seen_classes(folds: list[dict], labels: Sequence[str]) -> list[str]:
+    """Classes of the pooled test gold that the training side had in every fold that tests them."""
+    tested: dict[str, bool] = {}
+    for fold in folds:
+        for label in fold["test_classes"]:
+            tested[label] = tested.get(label, True) and label not in fold["unseen_classes"]
+    return [label for label in labels if tested.get(label)]
+
+
 def run_evaluation(config: Config, task: Task, examples: list[Example], evaluation: Evaluation,
-                   train_size: int | None = None) -> dict:
-    """Fit and predict every fold for every seed, pool the test predictions and score them."""
+                   train_size: float | None = None) -> dict:
+    """Choose hyperparameters inside each fold's training side, fit and predict every fold for every seed,
+    pool the test predictions and score them."""
     model = build_model(config.model, config.params)
+    definitions = config.definitions[task.name] if config.definitions else task.definitions
     folds = []
     test_rows: list[Example] = []
     predictions: list[list[str]] = [[] for _ in config.seeds]
@@ -52,16 +64,25 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
         if len(train_labels) < 2:
             raise BenchError(f"{config.name}: {task.name} {evaluation.name}: the training rows of the fold testing "
                              f"{', '.join(fold.test[:5])}{' …' if len(fold.test) > 5 else ''} have a single class")
-        folds.append({"by": fold.by, "train": list(fold.train), "test": list(fold.test),
-                      "n_train": min(train_size or len(train), len(train)), "n_test": len(test),
-                      "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)})
+        record = {"by": fold.by, "train": list(fold.train), "test": list(fold.test),
+                  "train_docs": unique(e.doc for e in train), "test_docs": unique(e.doc for e in test),
+                  "n_train": len(subsample(train, train_size, config.seeds[0])), "n_test": len(test),
+                  "test_classes": sorted({e.label for e in test}, key=task.labels.index),
+                  "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)}
+        fold_model = configured(model, config.seeds[0], definitions)
+        if config.grid:
+            chosen, record["selection"] = select(fold_model, config.grid, train, config.folds)
+            fold_model = fold_model.set_params(**chosen)
+        folds.append(record)
         test_frame = frame(test)
         for i, seed in enumerate(config.seeds):
             drawn = subsample(train, train_size, seed)
-            fitted = configured(model, seed, task.definitions).fit(frame(drawn), [e.label for e in drawn])
+            fitted = configured(fold_model, seed, definitions).fit(frame(drawn), [e.label for e in drawn])
             predictions[i].extend(str(label) for label in fitted.predict(test_frame))
         test_rows.extend(test)
     gold = [e.label for e in test_rows]
+    poles = [p for p in task.poles if p in gold] if task.poles_present_only else list(task.poles)
+    seen = seen_classes(folds, task.labels)
     return {
         "task": task.name,
         "train_size": train_size,
@@ -69,14 +90,17 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
         "train_language": evaluation.train_language,
         "test_language": evaluation.test_language,
         "evaluation": evaluation.name,
+        "story_disjoint": evaluation.story_disjoint,
         "folds": folds,
         "n_test": len(gold),
         "labels": list(task.labels),
-        "scores": summarize(gold, predictions, task.labels, task.poles, config.resamples,
-                            config.bootstrap_seed, config.confidence),
+        "f_avg_poles": poles,
+        "seen_classes": seen,
+        "scores": summarize(gold, predictions, task.labels, poles, config.resamples, config.bootstrap_seed,
+                            config.confidence, seen),
         "per_class": per_class(gold, predictions[0], task.labels) if len(config.seeds) == 1 else {
             str(seed): per_class(gold, pred, task.labels) for seed, pred in zip(config.seeds, predictions)},
-        "predictions": [{"id": e.id, "gold": e.label, "pred": [pred[i] for pred in predictions]}
+        "predictions": [{"id": e.id, "doc": e.doc, "gold": e.label, "pred": [pred[i] for pred in predictions]}
                         for i, e in enumerate(test_rows)],
     }
 
@@ -88,7 +112,7 @@ class Plan:
     config: Config
     data_sha256: str
     dataset: dict | None
-    units: list[tuple[Task, list[Example], Evaluation, int | None]]
+    units: list[tuple[Task, list[Example], Evaluation, float | None]]
 
 
 def plan(config: Config, tasks: dict[str, Task], corpus: Corpus | None, gold: dict[str, LabelRow] | None,
@@ -100,10 +124,17 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus | None, gold: di
     if config.dataset is not None:
         task, examples, summary = external.load(config.dataset)
         data, data_hash = [(task, examples)], summary["sha256"]
+        if config.definitions:
+            raise BenchError("an external data set takes its definitions in its `dataset:` block")
     else:
         assert corpus is not None and gold is not None and benchmark_hash is not None
         data, data_hash, summary = [(tasks[n], build_examples(tasks[n], corpus, gold, config.kinds))
                                     for n in config.tasks], benchmark_hash, None
+    for task, _ in data:
+        given = (config.definitions or {}).get(task.name, task.definitions) if config.definitions else task.definitions
+        if set(given) != set(task.labels):
+            raise BenchError(f"the definitions ({config.definitions_source}) of {task.name} must define exactly its "
+                             f"labels: {', '.join(task.labels)}")
     units = [(task, examples, evaluation, size)
              for task, examples in data for evaluation in chosen_evaluations(config, examples)
              for size in config.train_sizes or (None,)]

@@ -10,20 +10,27 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 
 def present_labels(gold: Sequence[str], labels: Sequence[str]) -> list[str]:
     """The classes that occur in the test gold, in the scheme's order: macro-F1 averages over these."""
-    seen = set(gold)
-    return [label for label in labels if label in seen]
+    found = set(gold)
+    return [label for label in labels if label in found]
 
 
-def point_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], poles: Sequence[str] = ()) -> dict:
-    """Macro-F1 and accuracy; for stance, F_avg, the mean F1 of the two poles (favor and against)."""
+def macro_f1(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> float:
+    """Macro-F1 over the given classes; 0 where there is none to average over."""
+    if not labels:
+        return 0.0
+    return float(f1_score(gold, pred, labels=list(labels), average="macro", zero_division=0))
+
+
+def point_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], poles: Sequence[str] = (),
+                 seen: Sequence[str] | None = None) -> dict:
+    """Macro-F1 over the classes in the test gold and accuracy; with `seen`, macro-F1 over the classes that
+    are also in `seen` (those the training side had); with `poles`, F_avg, the mean F1 of the poles."""
     present = present_labels(gold, labels)
-    scores = {
-        "macro_f1": float(f1_score(gold, pred, labels=present, average="macro", zero_division=0)),
-        "accuracy": float(accuracy_score(gold, pred)),
-    }
+    scores = {"macro_f1": macro_f1(gold, pred, present), "accuracy": float(accuracy_score(gold, pred))}
+    if seen is not None:
+        scores["macro_f1_seen"] = macro_f1(gold, pred, [label for label in present if label in seen])
     if poles:
-        scores["f_avg"] = float(np.mean(f1_score(gold, pred, labels=list(poles), average=None,
-                                                 zero_division=0)))
+        scores["f_avg"] = float(np.mean(f1_score(gold, pred, labels=list(poles), average=None, zero_division=0)))
     return scores
 
 
@@ -33,8 +40,3 @@ def per_class(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -
                                                                      zero_division=0)
     return {label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
             for label, p, r, f, s in zip(labels, precision, recall, f1, support)}
-
-
-def transfer_ratio(cross_lingual: float, in_language: float) -> float | None:
-    """How much of the in-language score survives the change of language; None where undefined."""
-    return cross_lingual / in_language if in_language > 0 else None

@@ -1,6 +1,7 @@
 """Settings: how a task's examples are split into training and test folds, one registry of them all.
 
-No document (or, for an external data set, no group) is ever on both sides of a split.
+No document (or, for an external data set, no group) is ever on both sides of a split, and wherever the
+data allows it no story is either: each evaluation records whether it is story-disjoint.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ DEFAULT_FOLDS = 10
 
 @dataclass(frozen=True)
 class Fold:
-    """Which examples train and which test: those whose `by` attribute (a document, or a given split) is listed,
-    and, where a side names a language, only that language's examples (an external data set's groups may
-    hold several languages)."""
+    """Which examples train and which test: those whose `by` attribute (a story, a document, or a given split)
+    is listed, and, where a side names a language, only that language's examples (an external data set's
+    groups may hold several languages)."""
 
     train: tuple[str, ...]
     test: tuple[str, ...]
@@ -31,12 +32,17 @@ class Fold:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One cell of the results table: a setting, a train and a test language, and its folds."""
+    """One cell of the results table: a setting, a train and a test language, and its folds.
+
+    `story_disjoint` is True when no story has examples on both sides of any fold, False when one has, and
+    None when the data declares no stories (an external data set).
+    """
 
     setting: str
     train_language: str
     test_language: str
     folds: tuple[Fold, ...]
+    story_disjoint: bool | None = None
 
     @property
     def name(self) -> str:
@@ -45,17 +51,43 @@ class Evaluation:
         return f"{self.setting}:{self.train_language}>{self.test_language}"
 
 
+def unique(values) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def has_stories(examples: Sequence[Example]) -> bool:
+    return bool(examples) and all(e.story for e in examples)
+
+
+def group_unit(examples: Sequence[Example]) -> str:
+    """Stories where the examples hold two or more of them, else documents (or an external data set's groups)."""
+    return "story" if has_stories(examples) and len({e.story for e in examples}) >= 2 else "doc"
+
+
+def evaluation(setting: str, train_language: str, test_language: str, folds: Sequence[Fold],
+               examples: Sequence[Example]) -> Evaluation:
+    """An evaluation with its story-disjointness read off the folds, so a flag can never claim what is not so."""
+    disjoint = None
+    if has_stories(examples):
+        disjoint = True
+        for fold in folds:
+            train, test = split(examples, fold)
+            disjoint = disjoint and not ({e.story for e in train} & {e.story for e in test})
+    return Evaluation(setting, train_language, test_language, tuple(folds), disjoint)
+
+
 def grouped_folds(examples: Sequence[Example], max_folds: int, language: str = "") -> tuple[Fold, ...]:
-    """Leave one document out, or, with more documents than `max_folds`, scikit-learn's GroupKFold over documents."""
-    docs = list(dict.fromkeys(e.doc for e in examples))
-    if len(docs) <= max_folds:
-        return tuple(Fold(tuple(d for d in docs if d != held), (held,), "doc", language, language) for held in docs)
-    groups = [e.doc for e in examples]
-    folds = []
-    for train, test in GroupKFold(n_splits=max_folds).split(groups, groups=groups):
-        folds.append(Fold(tuple(dict.fromkeys(groups[i] for i in train)), tuple(dict.fromkeys(groups[i] for i in test)),
-                          "doc", language, language))
-    return tuple(folds)
+    """Leave one group out, or, with more groups than `max_folds`, scikit-learn's GroupKFold; groups are stories
+    where there are two or more, else documents."""
+    by = group_unit(examples)
+    groups = [getattr(e, by) for e in examples]
+    held_out = unique(groups)
+    if len(held_out) <= max_folds:
+        return tuple(Fold(tuple(g for g in held_out if g != held), (held,), by, language, language)
+                     for held in held_out)
+    return tuple(Fold(tuple(unique(groups[i] for i in train)), tuple(unique(groups[i] for i in test)), by, language,
+                      language)
+                 for train, test in GroupKFold(n_splits=max_folds).split(groups, groups=groups))
 
 
 def by_language(examples: Sequence[Example]) -> dict[str, list[Example]]:
@@ -67,30 +99,70 @@ def by_language(examples: Sequence[Example]) -> dict[str, list[Example]]:
 
 
 def in_language(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
-    """Grouped cross-validation over the documents inside each language that has at least two of them."""
-    return [Evaluation("in_language", language, language, grouped_folds(rows, max_folds, language))
+    """Grouped cross-validation inside each language that has two documents or more: leave one story out where
+    the language has two stories or more, else one document (then the same story is on both sides)."""
+    return [evaluation("in_language", language, language, grouped_folds(rows, max_folds, language), rows)
             for language, rows in by_language(examples).items() if len({e.doc for e in rows}) >= 2]
 
 
 def cross_lingual(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
-    """Train on every document of one language, test on every document of another."""
-    docs = {language: tuple(dict.fromkeys(e.doc for e in rows)) for language, rows in by_language(examples).items()}
-    return [Evaluation("cross_lingual", source, target, (Fold(docs[source], docs[target], "doc", source, target),))
-            for source in docs for target in docs if source != target]
+    """Train on one language, test on another, never with a story (or group) on both sides.
+
+    Test groups the training language lacks are tested by one model trained on all of it; a test group the
+    training language shares is tested by a model trained on the training language without that group. So
+    en>nl trains on all English and tests the Dutch stories English lacks, and nl>en tests the English
+    stories with a model trained on the other Dutch stories.
+    """
+    languages = by_language(examples)
+    by = "story" if has_stories(examples) else "doc"
+    found = []
+    for source, source_rows in languages.items():
+        source_groups = unique(getattr(e, by) for e in source_rows)
+        for target, target_rows in languages.items():
+            if source == target:
+                continue
+            target_groups = unique(getattr(e, by) for e in target_rows)
+            fresh = tuple(g for g in target_groups if g not in source_groups)
+            folds = [Fold(tuple(source_groups), fresh, by, source, target)] if fresh else []
+            folds += [Fold(tuple(g for g in source_groups if g != shared), (shared,), by, source, target)
+                      for shared in target_groups if shared in source_groups and len(source_groups) > 1]
+            if folds:
+                found.append(evaluation("cross_lingual", source, target, folds, examples))
+    return found
+
+
+def cross_lingual_same_story(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
+    """Train on all of one language, test on the stories of another language that the training side also tells.
+
+    Not story-disjoint by design: beside `cross_lingual` it shows how much of the transfer is the story.
+    """
+    if not has_stories(examples):
+        return []
+    languages = by_language(examples)
+    found = []
+    for source, source_rows in languages.items():
+        stories = unique(e.story for e in source_rows)
+        for target, target_rows in languages.items():
+            shared = tuple(s for s in unique(e.story for e in target_rows) if s in stories)
+            if source != target and shared:
+                found.append(evaluation("cross_lingual_same_story", source, target,
+                                        [Fold(tuple(stories), shared, "story", source, target)], examples))
+    return found
 
 
 def multilingual(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
-    """Grouped cross-validation over the documents of all languages together."""
+    """Grouped cross-validation over all languages together: leave one story out (or one document, where the
+    data has a single story)."""
     if len({e.doc for e in examples}) < 2:
         return []
-    return [Evaluation("multilingual", "all", "all", grouped_folds(examples, max_folds))]
+    return [evaluation("multilingual", "all", "all", grouped_folds(examples, max_folds), examples)]
 
 
 def given_split(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
     """The data set's own split: train on its train rows, test on its test rows (validation rows are not used)."""
     if not {"train", "test"} <= {e.split for e in examples}:
         return []
-    return [Evaluation("given_split", "all", "all", (Fold(("train",), ("test",), by="split"),))]
+    return [evaluation("given_split", "all", "all", (Fold(("train",), ("test",), by="split"),), examples)]
 
 
 @dataclass(frozen=True)
@@ -106,6 +178,7 @@ class Setting:
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("in_language", in_language, "a language with two groups or more"),
     Setting("cross_lingual", cross_lingual, "two languages"),
+    Setting("cross_lingual_same_story", cross_lingual_same_story, "two languages that tell a story in common"),
     Setting("multilingual", multilingual, "two groups or more"),
     Setting("given_split", given_split, "a split column with train and test rows"),
 )}

@@ -25,6 +25,9 @@ class Task:
     definitions: dict[str, str]
     target: str | None
     poles: tuple[str, ...] = ()
+    # F_avg over the poles that occur in the pooled test gold (the benchmark), or over all configured poles
+    # as in SemEval-2016 (external data sets, to compare with published tables).
+    poles_present_only: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,3 +58,9 @@ def build_examples(task: Task, corpus: Corpus, gold: dict[str, LabelRow], kinds:
             examples.append(Example(p.id, p.doc, p.language, p.story, task.target or "", p.text,
                                     row.labels[task.name]))
     return examples
+
+
+def frame(rows: Sequence[Example]):
+    """What a model sees: the paragraph texts and the stance target's description."""
+    import pandas as pd
+    return pd.DataFrame({"text": [e.text for e in rows], "target": [e.target for e in rows]})

@@ -134,7 +134,7 @@ def learning_curve(curves: list[dict]):
             axis.plot(sizes, mean, marker="o", label=f"{record['experiment']} ({len(points[0][1]['per_seed'])} seeds)")
             axis.fill_between(sizes, mean - spread, mean + spread, alpha=0.25)
         axis.set_title(f"{task} ({curves[0]['results'][0]['evaluation']})")
-        axis.set_xlabel("training paragraphs per fold")
+        axis.set_xlabel("share of each fold's training paragraphs")
         axis.set_ylim(0, 1)
     axes[0][0].set_ylabel("macro-F1")
     axes[0][0].legend(fontsize=6)

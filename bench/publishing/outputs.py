@@ -10,11 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data.alignment import Link
 from ..data.corpus import Corpus
 from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD, Schema
 from ..files import atomic_write
 from . import figures, pages, tables
+from .parallel import parallel_story
+from .records import headline_evaluations
 from .release import PARAGRAPHS, config_rows
 from .significance import marked_tables, significance
 
@@ -27,6 +30,7 @@ class Benchmark:
     gold: dict[str, LabelRow]
     schema: Schema
     passes: dict[str, dict[str, LabelRow]]
+    alignment: list[Link] = field(default_factory=list)
 
 
 @dataclass
@@ -51,7 +55,10 @@ def _results_page(p: Published) -> str:
     assert p.benchmark is not None
     body = {i for i, row in p.benchmark.gold.items() if row.labels[KIND_FIELD] == "body"}
     human = pages.human_reference(p.records, p.benchmark.passes, body, p.tests)
-    return pages.results_page(p.records, p.tests, marked_tables(p.records, p.tests), human, p.figures)
+    headline = headline_evaluations(p.records)
+    return pages.results_page(p.records, p.tests, marked_tables(p.records, p.tests, headline),
+                              marked_tables(p.records, p.tests), pages.document_intervals(p.records, headline),
+                              parallel_story(p.records, p.benchmark.alignment, p.benchmark.gold), human, p.figures)
 
 
 def _error_analysis(p: Published) -> str:
@@ -106,4 +113,4 @@ def publish(results_dir: Path, records: list[dict], curves: list[dict], benchmar
             published.figures.append(name)
         else:
             atomic_write(results_dir / output.path, str(rendered))
-    return marked_tables(records, published.tests)
+    return marked_tables(records, published.tests, headline_evaluations(records))

@@ -60,3 +60,38 @@ def task_order(records: list[dict]) -> list[str]:
 def results_by_cell(records: list[dict]) -> dict[tuple[str, str, str], dict]:
     """Every result by (experiment, task, evaluation)."""
     return {(record["experiment"], r["task"], r["evaluation"]): r for record in records for r in record["results"]}
+
+
+def bootstrap_of(record: dict) -> tuple[int, int, float]:
+    """The record's configured (resamples, seed, confidence), which its derived statistics honour."""
+    config = record.get("provenance", {}).get("config", {})
+    return int(config.get("resamples", 1000)), int(config.get("bootstrap_seed", 0)), float(
+        config.get("confidence", 0.95))
+
+
+def seed_predictions(result: dict) -> list[list[str]]:
+    """Each seed's predictions for the test paragraphs, in the result's order."""
+    rows = result["predictions"]
+    return [[row["pred"][i] for row in rows] for i in range(len(rows[0]["pred"]))] if rows else []
+
+
+def evaluation_facts(records: list[dict]) -> dict[str, dict]:
+    """Per evaluation: whether it is story-disjoint (True, False or None), and its test documents."""
+    facts: dict[str, dict] = {}
+    for record in records:
+        for r in record["results"]:
+            found = facts.setdefault(r["evaluation"], {"story_disjoint": r.get("story_disjoint"), "test_docs": set()})
+            for fold in r["folds"]:
+                found["test_docs"].update(fold.get("test_docs", fold["test"] if fold["by"] == "doc" else []))
+    return facts
+
+
+def headline_evaluations(records: list[dict]) -> list[str]:
+    """The evaluations of the headline tables: the story-disjoint ones (all, where the data declares no stories)."""
+    facts = evaluation_facts(records)
+    return [e for e in evaluation_order(records) if facts[e]["story_disjoint"] is not False]
+
+
+def column_label(evaluation: str, facts: dict[str, dict]) -> str:
+    """A column's heading, marked where the same story is on both sides of a split."""
+    return evaluation + (" (same story)" if facts[evaluation]["story_disjoint"] is False else "")

@@ -6,24 +6,19 @@ import csv
 import io
 import math
 
-from ..evaluation.scores import transfer_ratio
-from .records import evaluation_order, results_by_cell, task_order
+from .records import column_label, evaluation_facts, evaluation_order, headline_evaluations, results_by_cell, task_order
+from .transfer import transfer_cells, transfer_columns
 
-METRIC_NAMES = {"macro_f1": "macro-F1", "f_avg": "F_avg", "accuracy": "accuracy"}
-
-
-def ratio_columns(records: list[dict]) -> list[tuple[str, str, str]]:
-    """(column name, cross-lingual evaluation, in-language evaluation of its test language)."""
-    names = set(evaluation_order(records))
-    columns = []
-    for record in records:
-        for r in record["results"]:
-            if r["setting"] == "cross_lingual":
-                home = f"in_language:{r['test_language']}"
-                column = (f"ratio {r['train_language']}>{r['test_language']}", r["evaluation"], home)
-                if home in names and column not in columns:
-                    columns.append(column)
-    return sorted(columns)
+METRIC_NAMES = {"macro_f1": "macro-F1", "macro_f1_seen": "macro-F1 over the classes seen in training",
+                "f_avg": "F_avg", "accuracy": "accuracy"}
+COLUMNS = ("Columns: `in_language:L` leaves one story of language L out at a time (one document, where L tells "
+           "a single story); `cross_lingual:A>B` trains on language A and tests on language B, never with a story "
+           "on both sides; `cross_lingual_same_story:A>B` trains on all of A and tests on the stories of B that A "
+           "also tells; `multilingual:all` leaves one story out over both languages. \"(same story)\" marks "
+           "columns where a story is on both sides of a split. `transfer A>B` is the cross-lingual score minus "
+           "the in-language score of B on the same test paragraphs, with a paired bootstrap CI; n/a for models "
+           "whose predictions do not depend on the training text; § where the in-language reference is not "
+           "story-disjoint, so the difference mixes a change of story with the change of language.")
 
 
 def cell(score: dict, seeds: int) -> str:
@@ -32,12 +27,15 @@ def cell(score: dict, seeds: int) -> str:
     return f"{score['mean']:.3f}{spread} [{score['ci_low']:.3f}, {score['ci_high']:.3f}]"
 
 
-def table_rows(records: list[dict], task: str, metric: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of one task's table: experiments by evaluations, then transfer ratios."""
+def table_rows(records: list[dict], task: str, metric: str, evaluations: list[str] | None = None,
+               transfer: bool = True) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of one task's table: experiments by evaluations (all, or those given), then transfer."""
     cells = results_by_cell(records)
-    evaluations = evaluation_order(records)
-    ratios = ratio_columns(records)
-    header = ["model", *evaluations, *(name for name, _, _ in ratios)]
+    facts = evaluation_facts(records)
+    evaluations = evaluation_order(records) if evaluations is None else evaluations
+    columns = transfer_columns(records) if transfer else []
+    differences = transfer_cells(records, task, metric) if columns else {}
+    header = ["model", *(column_label(e, facts) for e in evaluations), *(name for name, _, _ in columns)]
     rows = []
     for record in records:
         name = record["experiment"]
@@ -48,10 +46,7 @@ def table_rows(records: list[dict], task: str, metric: str) -> tuple[list[str], 
             result = cells.get((name, task, evaluation))
             score = result and result["scores"].get(metric)
             row.append(cell(score, len(score["per_seed"])) if score else "")
-        for _, cross, home in ratios:
-            a, b = cells.get((name, task, cross)), cells.get((name, task, home))
-            ratio = a and b and transfer_ratio(a["scores"][metric]["mean"], b["scores"][metric]["mean"])
-            row.append(f"{ratio:.2f}" if ratio is not None and ratio is not False else "")
+        row += [differences[(name, column)] for column, _, _ in columns]
         rows.append(row)
     return header, rows
 
@@ -88,21 +83,19 @@ def unseen_notes(records: list[dict], task: str) -> list[str]:
 
 
 def main_tables(records: list[dict]) -> str:
-    """The headline tables: macro-F1 per task, with the mean over seeds, its spread and the 95% CI."""
+    """The headline tables: macro-F1 per task in the story-disjoint settings, mean±sd over seeds and the CI."""
     parts = []
     for task in task_order(records):
-        header, rows = table_rows(records, task, "macro_f1")
-        parts.append(f"**{task}** (macro-F1, mean±sd over seeds [95% bootstrap CI])\n\n" + markdown_table(header, rows))
+        header, rows = table_rows(records, task, "macro_f1", headline_evaluations(records))
+        parts.append(f"**{task}** (macro-F1, mean±sd over seeds [bootstrap CI])\n\n" + markdown_table(header, rows))
     return "\n".join(parts)
 
 
 def full_markdown(records: list[dict]) -> str:
     """tables/results.md: every metric of every task and evaluation."""
     parts = ["# Results\n\nGenerated by `bench run` from the records in `experiments/results/records/`; "
-             "do not edit.\n\nCells: mean±sd over seeds [95% percentile bootstrap CI over test paragraphs]. "
-             "Columns: `in_language:L` leaves one document of language L out at a time; `cross_lingual:A>B` trains "
-             "on all of A and tests on all of B; `multilingual:all` leaves one document out of all languages; "
-             "`ratio A>B` is the cross-lingual macro-F1 divided by the in-language macro-F1 of B.\n"]
+             "do not edit.\n\nCells: mean±sd over seeds [percentile bootstrap CI over test paragraphs, at each "
+             "config's confidence]. " + COLUMNS + "\n"]
     for task in task_order(records):
         parts.append(f"## {task}\n")
         for metric in task_metrics(records, task):
@@ -120,12 +113,14 @@ def csv_table(records: list[dict]) -> str:
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(["experiment", "model", "task", "evaluation", "setting", "train_language", "test_language",
-                     "n_test", "n_seeds", "metric", "mean", "std", "ci_low", "ci_high"])
+                     "story_disjoint", "n_test", "n_seeds", "metric", "mean", "std", "ci_low", "ci_high"])
     for record in records:
         for r in record["results"]:
+            disjoint = {True: "yes", False: "no"}.get(r.get("story_disjoint"), "unknown")
             for metric, s in r["scores"].items():
                 writer.writerow([record["experiment"], record["model"], r["task"], r["evaluation"], r["setting"],
-                                 r["train_language"], r["test_language"], r["n_test"], len(s["per_seed"]), metric,
+                                 r["train_language"], r["test_language"], disjoint, r["n_test"], len(s["per_seed"]),
+                                 metric,
                                  *(f"{s[k]:.4f}" for k in ("mean", "std", "ci_low", "ci_high"))])
     return stream.getvalue()
 
@@ -140,13 +135,14 @@ def latex_tables(records: list[dict]) -> str:
     """tables/results.tex: the macro-F1 tables in booktabs style."""
     parts = ["% Generated by `bench run`; needs \\usepackage{booktabs}.\n"]
     for task in task_order(records):
-        header, rows = table_rows(records, task, "macro_f1")
+        header, rows = table_rows(records, task, "macro_f1", headline_evaluations(records), transfer=False)
         parts.append("\\begin{table}[t]\n\\centering\n\\small\n"
                      f"\\begin{{tabular}}{{l{'c' * (len(header) - 1)}}}\n\\toprule\n"
                      + " & ".join(latex_escape(h) for h in header) + " \\\\\n\\midrule\n"
                      + "".join(" & ".join(latex_escape(c) for c in row) + " \\\\\n" for row in rows)
                      + "\\bottomrule\n\\end{tabular}\n"
-                     f"\\caption{{{latex_escape(task)}: macro-F1, mean$\\pm$sd over seeds, 95\\% bootstrap CI.}}\n"
+                     f"\\caption{{{latex_escape(task)}: macro-F1 in the story-disjoint settings, mean$\\pm$sd over seeds, "
+                     "bootstrap CI over test paragraphs.}}\n"
                      f"\\label{{tab:{task.replace('_', '-')}}}\n\\end{{table}}\n")
     return "\n".join(parts)
 

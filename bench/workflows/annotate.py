@@ -60,8 +60,7 @@ def predict_unlabelled(config_path: Path, project: Project, corpus: Corpus, gold
     Returns the predictions by paragraph id and field, and the model version that Label Studio shows.
     """
     from ..evaluation.config import load_config
-    from ..evaluation.runner import frame
-    from ..evaluation.tasks import Example, build_examples, tasks_from_schema
+    from ..evaluation.tasks import Example, build_examples, frame, tasks_from_schema
     from ..models import build_model, configured
 
     config = load_config(config_path)
