@@ -63,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
                           "tables differ; nothing in the checkout changes")
     export_hf = command("export-hf", "release:export_hf", "write the Hugging Face dataset folder (Parquet and card)")
     export_hf.add_argument("out", help="the folder to write; an earlier export there is replaced")
+    export_hf.add_argument("--without-texts", action="store_true",
+                           help="leave every text empty and add a script that rebuilds them from one's own copies")
     push_hf = command("push-hf", "release:push_hf", "upload the dataset to the Hugging Face Hub in one commit")
     push_hf.add_argument("repo_id", help="the dataset repository, e.g. user/deserter-bench")
     push_hf.add_argument("--private", action="store_true", help="create the repository as private")

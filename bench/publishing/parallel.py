@@ -13,6 +13,7 @@ import warnings
 from sklearn.metrics import cohen_kappa_score
 
 from ..data.alignment import Link
+from ..data.corpus import Corpus
 from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD
 from .records import results_by_cell, seed_predictions, task_order
@@ -89,7 +90,25 @@ def same_story_transfer(records: list[dict], tasks: list[str]) -> str:
     return markdown_table(["task", "model", *(name for _, name in columns)], rows)
 
 
-def parallel_story(records: list[dict], alignment: list[Link], gold: dict[str, LabelRow]) -> str:
+def pass_agreement(passes: dict[str, list[Link]], corpus: Corpus) -> str:
+    """How far two alignment passes agree over every (Dutch, English) pair of the aligned documents."""
+    if len(passes) != 2:
+        return ""
+    (left_name, left), (right_name, right) = sorted(passes.items())
+    docs = {link.nl.split("-")[0] for found in passes.values() for link in found} | {
+        link.en.split("-")[0] for found in passes.values() for link in found if link.en}
+    dutch = [p.id for p in corpus.paragraphs if p.doc in docs and p.language == "nl"]
+    english = [p.id for p in corpus.paragraphs if p.doc in docs and p.language == "en"]
+    units = [(nl, en) for nl in dutch for en in english]
+    linked = [{(link.nl, link.en) for link in found if link.en} for found in (left, right)]
+    a, b = [[unit in links for unit in units] for links in linked]
+    return (f" The passes {left_name} and {right_name} agree on {sum(x == y for x, y in zip(a, b))} of {len(units)} "
+            f"pairs (Cohen's kappa {kappa([str(x) for x in a], [str(y) for y in b])}); "
+            f"{len(linked[0] ^ linked[1])} disputed pairs were adjudicated (`labels/alignment/adjudication.jsonl`).")
+
+
+def parallel_story(records: list[dict], alignment: list[Link], gold: dict[str, LabelRow], corpus: Corpus,
+                   passes: dict[str, list[Link]]) -> str:
     """The section of the results page, or a line saying why it is missing."""
     pairs = body_pairs(alignment, gold)
     if not pairs:
@@ -97,7 +116,8 @@ def parallel_story(records: list[dict], alignment: list[Link], gold: dict[str, L
     tasks = [task for task in task_order(records) if task in next(iter(gold.values())).labels]
     return (
         f"{len(alignment)} aligned pairs of the Dutch and English articles on one story ({len(pairs)} with two body "
-        "paragraphs), made by two blind passes and an adjudication (`labels/alignment.jsonl`).\n\n"
+        "paragraphs), made by two blind passes and an adjudication (`labels/alignment.jsonl`)."
+        + pass_agreement(passes, corpus) + "\n\n"
         "**(a) Gold labels across aligned pairs.** Aligned paragraphs need not share every label (a partial "
         "link shares one fact, not the whole paragraph), but a low figure would question the labels.\n\n"
         + gold_agreement(pairs, gold, tasks)

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..evaluation.config import known_names, load_config
-from ..evaluation.provenance import benchmark_sha256, provenance
+from ..evaluation.provenance import benchmark_sha256, provenance, stale_records
 from ..evaluation.runner import Plan, plan, run_plans
 from ..evaluation.tasks import tasks_from_schema
 from ..files import BenchError, ensure_writable
 from ..publishing.outputs import text_outputs
-from ..publishing.records import write_record
+from ..publishing.records import load_records, write_record
 from .project import RECORDS, Project, scratch_copy
 from .publish import publish_benchmark, publish_external
 
@@ -79,8 +79,18 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
 
 
 def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int = 1, backend: str = "loky") -> int:
-    """Rerun the default experiments in a scratch copy beside the committed records; diff the derived text."""
+    """Check that the committed records are made from the current code and data, then rerun the default
+    experiments in a scratch copy beside them and diff the derived text."""
     import shutil
+
+    stale = stale_records(project.root, [r for part in load_records(project.records) for r in part])
+    if stale is None:
+        print("note: not a git checkout, so whether the records are current is not checked", file=sys.stderr)
+    elif stale:
+        for problem in stale:
+            print(f"error: {problem}", file=sys.stderr)
+        print("error: the committed records are not current; run `make run` and commit the records", file=sys.stderr)
+        return 1
 
     with tempfile.TemporaryDirectory() as folder:
         scratch = scratch_copy(project.root, Path(folder))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..annotation.agreement import agreement
-from ..data.alignment import load_alignment
+from ..data.alignment import load_alignment, load_alignment_passes
 from ..data.labels import load_annotations, load_gold
 from ..files import BenchError
 from ..publishing.outputs import Benchmark, publish
@@ -28,7 +28,7 @@ def publish_benchmark(project: Project) -> str:
     records, curves = existing_records(project.records)
     passes = load_annotations(project.labels, schema, corpus)
     benchmark = Benchmark(corpus, load_gold(project.labels, schema, corpus), schema, passes,
-                          load_alignment(project.labels, corpus))
+                          load_alignment(project.labels, corpus), load_alignment_passes(project.labels, corpus))
     tables = publish(project.results, records, curves, benchmark)
     update_readme(project.readme, "results", results_block(tables, agreement(passes, schema) if len(passes) >= 2
                                                            else None))

@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from ..annotation.agreement import agreement
+from ..data.alignment import load_alignment
 from ..data.labels import load_annotations
 from ..evaluation.provenance import git
 from ..files import BenchError
@@ -15,17 +16,18 @@ from ..publishing.release import export, release_files
 from .project import Project
 
 
-def export_release(project: Project, folder: Path) -> list[Path]:
-    """Export the corpus, gold, scheme, the latest records and the agreement figures into FOLDER."""
+def export_release(project: Project, folder: Path, texts: bool = True) -> list[Path]:
+    """Export the corpus, gold, scheme, folds, alignment, the latest records and the agreement into FOLDER."""
     schema, corpus = project.schema(), project.corpus()
     records = load_records(project.records)[0]
     return export(folder, corpus, project.valid_gold(schema, corpus), schema, records,
-                  agreement(load_annotations(project.labels, schema, corpus), schema))
+                  agreement(load_annotations(project.labels, schema, corpus), schema),
+                  load_alignment(project.labels, corpus), texts)
 
 
-def export_hf(project: Project, out: str) -> int:
+def export_hf(project: Project, out: str, without_texts: bool = False) -> int:
     """`bench export-hf`: write the release folder and list its files."""
-    for path in export_release(project, Path(out)):
+    for path in export_release(project, Path(out), not without_texts):
         print(path)
     return 0
 

@@ -13,7 +13,8 @@ def write(tmp_path, text):
 
 
 KNOWN = {"tasks": ["topic", "stance_war", "stance_defector"],
-         "settings": ["in_language", "cross_lingual", "multilingual"], "kinds": ["body", "heading"]}
+         "settings": ["in_language", "cross_lingual", "cross_lingual_same_story", "multilingual"],
+         "kinds": ["body", "heading"]}
 
 
 def test_the_shipped_configs_load(repo):
@@ -28,7 +29,7 @@ def test_the_shipped_configs_load(repo):
 def test_defaults_and_name(tmp_path):
     config = load_config(write(tmp_path, "model:\n  name: majority\n"))
     assert config.name == "exp" and config.kinds == ("body",) and config.seeds == (0,)
-    assert config.settings == ("in_language", "cross_lingual", "multilingual")
+    assert config.settings == ("in_language", "cross_lingual", "cross_lingual_same_story", "multilingual")
 
 
 @pytest.mark.parametrize("text, message", [

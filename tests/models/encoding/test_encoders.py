@@ -49,3 +49,29 @@ def test_zero_shot_predicts_a_class_absent_from_training():
     test = pd.DataFrame({"text": ["She baked fresh bread from her grandmother's recipe."], "target": ""})
     assert list(model.predict(test)) == ["cooking"]
     assert set(model.classes_) == set(definitions)
+
+
+def test_the_cache_misses_after_the_weights_change(tmp_path):
+    """A local checkpoint's key holds a hash of its weight files, so new weights never reuse old embeddings."""
+    import numpy as np
+
+    checkpoint = tmp_path / "checkpoint"
+    checkpoint.mkdir()
+    (checkpoint / "model.safetensors").write_bytes(b"weights, version 1")
+    calls = []
+
+    class Fake:
+        def encode(self, texts):
+            calls.append(list(texts))
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    key = encoder_key(str(checkpoint))
+    assert CachedEncoder(key, Fake, tmp_path / "cache").encode(["a", "b"]).shape == (2, 2)
+    warm = CachedEncoder(encoder_key(str(checkpoint)), Fake, tmp_path / "cache")
+    warm.encode(["a", "b"])
+    assert warm.encoded == 0, "same weights: a cache hit"
+    (checkpoint / "model.safetensors").write_bytes(b"weights, version 2")
+    assert encoder_key(str(checkpoint)) != key
+    upgraded = CachedEncoder(encoder_key(str(checkpoint)), Fake, tmp_path / "cache")
+    upgraded.encode(["a", "b"])
+    assert upgraded.encoded == 2, "new weights: both texts are encoded again"

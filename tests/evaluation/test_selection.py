@@ -1,0 +1,84 @@
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from bench.evaluation.config import Config
+from bench.evaluation.runner import run_evaluation
+from bench.evaluation.selection import inner_groups, select
+from bench.evaluation.settings import evaluations, split
+from bench.evaluation.tasks import Example, Task
+
+
+class Spy(ClassifierMixin, BaseEstimator):
+    """Predicts the majority class; remembers every text it was fitted on, and what it predicted for."""
+
+    calls: list = []
+
+    def __init__(self, bias: float = 0.0):
+        self.bias = bias
+
+    def fit(self, X, y):
+        Spy.calls.append(("fit", set(X["text"]), self.bias))
+        values, counts = np.unique(y, return_counts=True)
+        self.classes_ = values
+        self.majority_ = values[np.argmax(counts)] if self.bias <= 0 else values[0]
+        return self
+
+    def predict(self, X):
+        Spy.calls.append(("predict", set(X["text"]), self.bias))
+        return np.array([self.majority_] * len(X))
+
+
+def corpus() -> list[Example]:
+    """Three stories in two languages, several documents each, two classes everywhere."""
+    rows = []
+    for doc, language, story in (("a1", "en", "A"), ("a2", "nl", "A"), ("b1", "en", "B"), ("b2", "nl", "B"),
+                                 ("c1", "en", "C"), ("c2", "nl", "C")):
+        for i in range(6):
+            rows.append(Example(f"{doc}-{i}", doc, language, story, "", f"{doc} text {i}", "x" if i % 3 else "y"))
+    return rows
+
+
+def test_inner_groups_are_stories_then_documents():
+    rows = corpus()
+    assert inner_groups([e for e in rows if e.story in ("A", "B")])[0] == "story"
+    assert inner_groups([e for e in rows if e.story == "A"])[0] == "doc"
+    assert inner_groups([e for e in rows if e.doc == "a1"]) is None
+
+
+def test_selection_picks_from_the_grid_and_sees_only_the_training_side():
+    rows = corpus()
+    train = [e for e in rows if e.story != "C"]
+    Spy.calls = []
+    chosen, record = select(Spy(), [{"bias": [0.0, 1.0]}], train, max_folds=10)
+    assert chosen in ({"bias": 0.0}, {"bias": 1.0}) and record["by"] == "story" and record["inner_folds"] == 2
+    seen = set().union(*(texts for _, texts, _ in Spy.calls))
+    assert seen <= {e.text for e in train} and seen == {e.text for e in train}
+
+
+def test_nested_selection_never_sees_a_test_document(monkeypatch):
+    """Run a whole evaluation with the spy as the model: every fit and every prediction made while choosing
+    the hyperparameters of a fold touches only that fold's training side."""
+    import bench.evaluation.runner as runner
+    monkeypatch.setattr(runner, "build_model", lambda name, params: Spy())
+    rows = corpus()
+    task = Task("t", ("x", "y"), {"x": "x", "y": "y"}, None)
+    config = Config("spy", "spy", grid=({"bias": [0.0, 1.0]},))
+    for evaluation in evaluations("multilingual", rows) + evaluations("cross_lingual", rows):
+        Spy.calls = []
+        result = run_evaluation(config, task, rows, evaluation)
+        calls = iter(Spy.calls)
+        for fold in evaluation.folds:
+            train, test = split(rows, fold)
+            train_texts, test_texts = {e.text for e in train}, {e.text for e in test}
+            for kind, texts, _ in calls:
+                if kind == "predict" and texts == test_texts:
+                    break  # the final model of this fold predicts its test side
+                assert texts <= train_texts, (evaluation.name, kind)
+        assert all(f["selection"]["chosen"] in ({"bias": 0.0}, {"bias": 1.0}) or f["selection"]["by"].startswith(
+            "fixed") for f in result["folds"])
+
+
+def test_a_training_side_of_one_document_keeps_the_fixed_parameters():
+    rows = [e for e in corpus() if e.doc == "a1"]
+    chosen, record = select(Spy(), [{"bias": [1.0]}], rows, max_folds=10)
+    assert chosen == {} and record["by"].startswith("fixed")

@@ -1,0 +1,106 @@
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import accuracy_score, f1_score
+
+from bench.evaluation.scores import point_scores
+from bench.evaluation.statistics import (Scorer, document_interval, holm, paired_difference, paired_permutation_test,
+                                         summarize)
+
+LABELS = ("favor", "against", "none")
+POLES = ("favor", "against")
+labels = st.sampled_from(LABELS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(labels, labels), min_size=1, max_size=40))
+def test_vectorised_scores_equal_scikit_learn(pairs):
+    gold, pred = map(list, zip(*pairs))
+    scorer = Scorer(gold, LABELS, POLES, seen=["against", "none"])
+    vectorised = scorer.scores(scorer.gold[None, :], scorer.encode(pred)[None, :])
+    expected = point_scores(gold, pred, LABELS, POLES, seen=["against", "none"])
+    assert set(vectorised) == set(expected)
+    for name, value in expected.items():
+        assert abs(vectorised[name][0] - value) < 1e-12
+    assert abs(expected["accuracy"] - accuracy_score(gold, pred)) < 1e-12
+    present = [label for label in LABELS if label in gold]
+    assert abs(expected["macro_f1"] - f1_score(gold, pred, labels=present, average="macro", zero_division=0)) < 1e-12
+
+
+def test_summary_is_seeded_brackets_the_mean_and_spreads_with_ddof_1():
+    rng = np.random.default_rng(1)
+    gold = list(rng.choice(LABELS, 80))
+    preds = [[g if rng.random() < 0.7 else rng.choice(LABELS) for g in gold] for _ in range(3)]
+    first = summarize(gold, preds, LABELS, POLES, resamples=1000, seed=7)
+    assert first == summarize(gold, preds, LABELS, POLES, resamples=1000, seed=7)
+    for score in first.values():
+        assert len(score["per_seed"]) == 3
+        assert score["ci_low"] <= score["mean"] <= score["ci_high"]
+        assert score["std"] == pytest.approx(float(np.std(score["per_seed"], ddof=1)))
+    assert summarize(gold, preds[:1], LABELS, POLES, resamples=10, seed=7)["macro_f1"]["std"] == 0.0
+
+
+def test_the_permutation_test_matches_exact_enumeration():
+    # Six paragraphs: enumerate all 2**6 swaps of the two models' predictions, paragraph by paragraph.
+    gold = ["favor", "against", "favor", "against", "none", "favor"]
+    best = ["favor", "against", "favor", "favor", "none", "favor"]
+    other = ["favor", "favor", "against", "against", "favor", "favor"]
+
+    def difference(a, b):
+        return point_scores(gold, a, LABELS)["macro_f1"] - point_scores(gold, b, LABELS)["macro_f1"]
+
+    observed = difference(best, other)
+    at_least = 0
+    for swap in itertools.product([False, True], repeat=len(gold)):
+        a = [o if s else b for b, o, s in zip(best, other, swap)]
+        b = [b if s else o for b, o, s in zip(best, other, swap)]
+        at_least += difference(a, b) >= observed - 1e-12
+    exact = at_least / 2 ** len(gold)
+    assert paired_permutation_test(gold, [best], [other], LABELS, resamples=10_000, seed=0) == pytest.approx(exact)
+    approximate = paired_permutation_test(gold, [best], [other], LABELS, resamples=50, seed=0)
+    assert 0 < approximate <= 1
+    assert paired_permutation_test(gold, [best], [best], LABELS, resamples=100, seed=0) == 1.0
+
+
+def test_holm_matches_a_hand_computed_case():
+    # Sorted: a 0.01, b 0.02, c 0.04, d 0.30 -> 4 x 0.01, 3 x 0.02, 2 x 0.04, 1 x 0.30, kept monotone.
+    assert holm({"c": 0.04, "a": 0.01, "d": 0.30, "b": 0.02}) == pytest.approx(
+        {"a": 0.04, "b": 0.06, "c": 0.08, "d": 0.30})
+    assert holm({"x": 0.6, "y": 0.5}) == {"x": 1.0, "y": 1.0}
+    assert holm({}) == {}
+
+
+def test_a_document_interval_needs_three_documents_and_is_wider_than_the_paragraph_one():
+    rng = np.random.default_rng(0)
+    gold = list(rng.choice(LABELS, 90))
+    # Documents differ in how well the model does on them, which paragraph resampling ignores.
+    docs = [f"d{i // 15}" for i in range(90)]
+    pred = [g if rng.random() < (0.95 if int(d[1]) % 2 else 0.3) else "none" for g, d in zip(gold, docs)]
+    low, high = document_interval(gold, [pred], docs, LABELS, (), 2000, 0, 0.95)
+    paragraph = summarize(gold, [pred], LABELS, (), 2000, 0)["macro_f1"]
+    assert low < paragraph["mean"] < high
+    assert high - low > paragraph["ci_high"] - paragraph["ci_low"]
+    assert document_interval(gold, [pred], [d if d in ("d0", "d1") else "d0" for d in docs], LABELS, (), 100, 0,
+                             0.95) is None
+
+
+def test_paired_difference_is_the_difference_of_the_seed_means():
+    gold = ["favor", "against", "none", "none"]
+    first = [["favor", "against", "none", "none"]]
+    second = [["none", "none", "none", "none"], ["favor", "none", "none", "none"]]
+    difference, low, high = paired_difference(gold, first, second, LABELS, (), 500, 0, 0.9)
+    expected = 1 - np.mean([point_scores(gold, p, LABELS)["macro_f1"] for p in second])
+    assert difference == pytest.approx(expected) and low <= difference <= high
+
+
+def test_blocked_resampling_draws_the_same_resamples(monkeypatch):
+    import bench.evaluation.statistics
+    rng = np.random.default_rng(1)
+    gold = list(rng.choice(LABELS, 97))
+    preds = [list(rng.choice(LABELS, 97)) for _ in range(3)]
+    whole = summarize(gold, preds, LABELS, POLES, resamples=500, seed=4)
+    monkeypatch.setattr(bench.evaluation.statistics, "RESAMPLE_BLOCK", 97 * 7)  # 7 resamples per block, the last one short
+    assert summarize(gold, preds, LABELS, POLES, resamples=500, seed=4) == whole
