@@ -103,3 +103,42 @@ def test_push_never_prints_the_token(repo, capsys, monkeypatch, tmp_path, no_net
     captured = capsys.readouterr()
     assert "could not reach the Hugging Face Hub" in captured.err
     assert secret not in captured.out + captured.err
+
+
+def test_folds_and_alignment_load_as_configs(exported, tmp_path):
+    from datasets import load_dataset
+    folds = load_dataset(str(exported), "folds", cache_dir=str(tmp_path))["full"]
+    disjoint = {row["evaluation"] for row in folds if row["story_disjoint"]}
+    assert disjoint == {"in_language:nl", "cross_lingual:en>nl", "cross_lingual:nl>en", "multilingual:all"}
+    for row in folds:
+        assert not set(row["train_docs"]) & set(row["test_docs"])
+        if row["story_disjoint"]:
+            assert not set(row["train_stories"]) & set(row["test_stories"])
+    alignment = load_dataset(str(exported), "alignment", cache_dir=str(tmp_path))["full"]
+    assert len(alignment) > 0 and all(row["nl"].startswith("000-") for row in alignment)
+
+
+def test_a_text_free_export_is_rebuilt_from_ones_own_copies(repo, exported, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    bare = tmp_path / "bare"
+    export_release(repo, bare, texts=False)
+    assert (bare / "rebuild_texts.py").exists() and "withholds the texts" in (bare / "README.md").read_text()
+    copies = tmp_path / "copies"
+    shutil.copytree(repo.seeds, copies)
+    done = subprocess.run([sys.executable, str(bare / "rebuild_texts.py"), str(bare), str(copies)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    from datasets import Dataset
+    for path in sorted(exported.glob("*/*.parquet")):
+        rebuilt = Dataset.from_parquet(str(bare / path.relative_to(exported)))
+        assert rebuilt.to_list() == Dataset.from_parquet(str(path)).to_list() or "text" not in rebuilt.column_names
+    # An altered copy is refused, naming the paragraph, and nothing is filled in.
+    again = tmp_path / "again"
+    export_release(repo, again, texts=False)
+    first = sorted(copies.glob("000_*.txt"))[0]
+    first.write_text(first.read_text().replace("Mishov", "Misjov", 1))
+    refused = subprocess.run([sys.executable, str(again / "rebuild_texts.py"), str(again), str(copies)],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "000-01 differs" in refused.stderr
