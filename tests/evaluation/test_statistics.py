@@ -7,8 +7,14 @@ from hypothesis import strategies as st
 from sklearn.metrics import accuracy_score, f1_score
 
 from bench.evaluation.scores import point_scores
-from bench.evaluation.statistics import (Scorer, document_interval, holm, paired_difference, paired_permutation_test,
-                                         summarize)
+from bench.evaluation.statistics import (
+    Scorer,
+    document_interval,
+    holm,
+    paired_difference,
+    paired_permutation_test,
+    summarize,
+)
 
 LABELS = ("favor", "against", "none")
 POLES = ("favor", "against")
