@@ -17,7 +17,9 @@ from .settings import DEFAULT_FOLDS, SETTINGS
 from .tasks import Task
 
 CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "seeds", "bootstrap", "train_sizes",
-               "folds", "dataset", "definitions")
+               "folds", "dataset", "definitions", "per_target", "metric")
+METRICS = ("macro_f1", "f_avg")
+PER_TARGET = (False, True, "fallback")
 MODEL_KEYS = ("name", "params", "grid")
 BOOTSTRAP_KEYS = ("resamples", "seed", "confidence")
 DATASET_KEYS = ("path", "format", "encoding", "columns", "name", "labels", "poles", "language", "definitions")
@@ -47,6 +49,9 @@ class Config:
     # Label definitions per task for models that read them (zero-shot); None: the codebook's (GUIDELINES.md).
     definitions: dict[str, dict[str, str]] | None = None
     definitions_source: str = "codebook"
+    # One copy of the model per stance target; "fallback": a target-blind copy predicts unseen targets.
+    per_target: bool | str = False
+    metric: str = "macro_f1"  # the main metric of the tables: macro_f1, or f_avg for stance shared tasks
 
 
 def _check_keys(node: yaml.MappingNode, allowed: Sequence[str], path: Path, where: str) -> dict[str, int]:
@@ -130,6 +135,8 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
         bootstrap_seed=bootstrap_seed, confidence=confidence, description=str(data.get("description", "")),
         train_sizes=tuple(sizes), folds=folds, dataset=dataset,
         grid=check_grid(data["model"].get("grid"), path, model_lines.get("grid")),
+        per_target=check_choice(data, "per_target", PER_TARGET, path, lines), metric=check_choice(
+            data, "metric", METRICS, path, lines),
         **definitions_file(path, data.get("definitions"), lines.get("definitions")),
     )
     try:
@@ -144,6 +151,14 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
                 except ValueError as err:
                     raise BenchError(f"model.grid: {err}", path, model_lines.get("grid")) from None
     return config
+
+
+def check_choice(data: dict, key: str, allowed: Sequence, path: Path, lines: dict[str, int]):
+    """A key whose value must be one of a few, defaulting to the first."""
+    value = data.get(key, allowed[0])
+    if not any(value is choice or (isinstance(choice, str) and value == choice) for choice in allowed):
+        raise BenchError(f"{key!r} must be one of {', '.join(map(str, allowed))}, not {value!r}", path, lines.get(key))
+    return value
 
 
 def integer(value) -> bool:

@@ -11,6 +11,7 @@ from ..data.corpus import Corpus
 from ..data.labels import LabelRow
 from ..files import BenchError
 from ..models import build_model, configured
+from ..models.targets import PerTarget
 from . import external
 from .config import Config
 from .scores import per_class
@@ -52,6 +53,10 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
     """Choose hyperparameters inside each fold's training side, fit and predict every fold for every seed,
     pool the test predictions and score them."""
     model = build_model(config.model, config.params)
+    grid = config.grid
+    if config.per_target:
+        model = PerTarget(model, fallback=config.per_target == "fallback")
+        grid = tuple({f"estimator__{key}": values for key, values in candidates.items()} for candidates in grid)
     definitions = config.definitions[task.name] if config.definitions else task.definitions
     folds = []
     test_rows: list[Example] = []
@@ -70,8 +75,8 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
                   "test_classes": sorted({e.label for e in test}, key=task.labels.index),
                   "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)}
         fold_model = configured(model, config.seeds[0], definitions)
-        if config.grid:
-            chosen, record["selection"] = select(fold_model, config.grid, train, config.folds)
+        if grid:
+            chosen, record["selection"] = select(fold_model, grid, train, config.folds)
             fold_model = fold_model.set_params(**chosen)
         folds.append(record)
         test_frame = frame(test)
@@ -83,6 +88,14 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
     gold = [e.label for e in test_rows]
     poles = [p for p in task.poles if p in gold] if task.poles_present_only else list(task.poles)
     seen = seen_classes(folds, task.labels)
+    targets = [e.target for e in test_rows]
+    by_target = {}
+    if len(set(targets)) > 1:  # a data set with several targets: each one's scores beside the pooled ones
+        for target in dict.fromkeys(targets):
+            rows = [i for i, t in enumerate(targets) if t == target]
+            by_target[target] = summarize([gold[i] for i in rows], [[pred[i] for i in rows] for pred in predictions],
+                                          task.labels, poles, config.resamples, config.bootstrap_seed,
+                                          config.confidence)
     return {
         "task": task.name,
         "train_size": train_size,
@@ -100,6 +113,7 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
                             config.confidence, seen),
         "per_class": per_class(gold, predictions[0], task.labels) if len(config.seeds) == 1 else {
             str(seed): per_class(gold, pred, task.labels) for seed, pred in zip(config.seeds, predictions)},
+        "per_target": by_target,
         "predictions": [{"id": e.id, "doc": e.doc, "gold": e.label, "pred": [pred[i] for pred in predictions]}
                         for i, e in enumerate(test_rows)],
     }
@@ -135,6 +149,16 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus | None, gold: di
         if set(given) != set(task.labels):
             raise BenchError(f"the definitions ({config.definitions_source}) of {task.name} must define exactly its "
                              f"labels: {', '.join(task.labels)}")
+    if config.per_target and config.per_target != "fallback":
+        for task, examples in data:
+            for evaluation in chosen_evaluations(config, examples):
+                for fold in evaluation.folds:
+                    train, test = split(examples, fold)
+                    unseen = sorted({e.target for e in test} - {e.target for e in train})
+                    if unseen and train:
+                        raise BenchError(f"{task.name} {evaluation.name}: target(s) {', '.join(map(repr, unseen))} "
+                                         "have no training rows; per-target models cannot predict them "
+                                         "(`per_target: fallback` predicts them with a target-blind model)")
     units = [(task, examples, evaluation, size)
              for task, examples in data for evaluation in chosen_evaluations(config, examples)
              for size in config.train_sizes or (None,)]

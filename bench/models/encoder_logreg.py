@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
@@ -9,7 +10,7 @@ from .encoding.encoders import embed
 from .registry import register
 
 
-@register("encoder_logreg", rank=4, needs_torch=True)
+@register("encoder_logreg", rank=6, needs_torch=True)
 class EncoderClassifier(ClassifierMixin, BaseEstimator):
     """A logistic regression on the paragraphs' embeddings; the encoder itself is never trained.
 
@@ -26,21 +27,33 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         Class weighting of the logistic regression; balanced by default, as in every baseline.
     random_state : int or None
         Seed of the logistic regression.
+    target_features : bool
+        Whether the stance target is an input too: the text's embedding is joined with the target's and with
+        their elementwise product, so one joint model serves every target.
     """
 
     def __init__(self, encoder: str = "multilingual-e5-small", C: float = 1.0, max_iter: int = 1000,
-                 class_weight: str | None = "balanced", random_state: int | None = None):
+                 class_weight: str | None = "balanced", random_state: int | None = None,
+                 target_features: bool = False):
         self.encoder = encoder
         self.C = C
         self.max_iter = max_iter
         self.class_weight = class_weight
         self.random_state = random_state
+        self.target_features = target_features
+
+    def _features(self, X) -> np.ndarray:
+        text = embed(self.encoder, X["text"])
+        if not self.target_features:
+            return text
+        target = embed(self.encoder, X["target"])
+        return np.hstack([text, target, text * target])
 
     def fit(self, X, y):
         self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight,
-                                              random_state=self.random_state).fit(embed(self.encoder, X["text"]), y)
+                                              random_state=self.random_state).fit(self._features(X), y)
         self.classes_ = self.classifier_.classes_
         return self
 
     def predict(self, X):
-        return self.classifier_.predict(embed(self.encoder, X["text"]))
+        return self.classifier_.predict(self._features(X))

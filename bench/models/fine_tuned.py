@@ -16,7 +16,7 @@ _LOWER_STATES: dict[str, object] = {}
 _LOWER_STATES_LIMIT = 50_000
 
 
-@register("fine_tuned", rank=5, needs_torch=True)
+@register("fine_tuned", rank=7, needs_torch=True)
 class FineTunedClassifier(ClassifierMixin, BaseEstimator):
     """AutoModelForSequenceClassification trained with a plain AdamW loop, seeded for repeatable results.
 

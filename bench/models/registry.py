@@ -53,9 +53,15 @@ def build_model(name: str, params: dict | None = None) -> BaseEstimator:
         raise BenchError(f"model {name!r} needs the optional transformer dependencies: "
                          "pip install torch==2.13.0 && pip install -e '.[models]'")
     try:
-        return family.build().set_params(**(params or {}))
+        return family.build().set_params(**as_parameters(params or {}))
     except ValueError as err:
         raise BenchError(f"model {name!r}: {err}") from None
+
+
+def as_parameters(params: dict) -> dict:
+    """Config values as scikit-learn expects them: YAML has no tuples, so an n-gram range given as a list becomes one."""
+    return {key: tuple(value) if key.endswith("ngram_range") and isinstance(value, list) else value
+            for key, value in params.items()}
 
 
 def configured(model: BaseEstimator, seed: int, label_definitions: dict[str, str] | None = None) -> BaseEstimator:

@@ -9,7 +9,7 @@ from .encoding.encoders import embed
 from .registry import register
 
 
-@register("zero_shot", rank=3, learns=False, needs_torch=True)
+@register("zero_shot", rank=5, learns=False, needs_torch=True)
 class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
     """Nearest label definition in embedding space; needs no training example, so it can predict any class.
 
@@ -18,7 +18,9 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
     encoder : str
         The encoder that embeds both the definitions and the paragraphs (named as for `encoder_logreg`).
     label_definitions : dict of str to str
-        Each label's definition; the harness fills it from the task (GUIDELINES.md for the benchmark).
+        Each label's definition; the harness fills it from the task (GUIDELINES.md for the benchmark). A
+        definition may name `{target}`, which is filled with each row's stance target, so that the labels
+        are described toward that target.
     """
 
     def __init__(self, encoder: str = "multilingual-e5-small", label_definitions: dict | None = None):
@@ -29,8 +31,15 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         if not self.label_definitions:
             raise ValueError("ZeroShotClassifier needs label_definitions")
         self.classes_ = np.array(list(self.label_definitions))
-        self.label_vectors_ = embed(self.encoder, self.label_definitions.values())
         return self
 
     def predict(self, X):
-        return self.classes_[np.argmax(embed(self.encoder, X["text"]) @ self.label_vectors_.T, axis=1)]
+        assert self.label_definitions, "fit first"
+        texts = embed(self.encoder, X["text"])
+        targets = np.asarray(X["target"]) if "target" in X else np.full(len(X), "")
+        predicted = np.empty(len(X), dtype=object)
+        for target in dict.fromkeys(targets):
+            rows = targets == target
+            definitions = [text.replace("{target}", str(target)) for text in self.label_definitions.values()]
+            predicted[rows] = self.classes_[np.argmax(texts[rows] @ embed(self.encoder, definitions).T, axis=1)]
+        return predicted

@@ -18,6 +18,7 @@ def write_record(records_dir: Path, config: Config, results: list[dict], origin:
     """The experiment's record, written whole or not at all."""
     path = records_dir / f"{config.name}.json"
     record = {"experiment": config.name, "model": config.model, "learning_curve": bool(config.train_sizes),
+              "metric": config.metric, "per_target": config.per_target,
               "description": config.description, "provenance": origin, "results": results}
     if dataset is not None:
         record["dataset"] = dataset
@@ -95,3 +96,9 @@ def headline_evaluations(records: list[dict]) -> list[str]:
 def column_label(evaluation: str, facts: dict[str, dict]) -> str:
     """A column's heading, marked where the same story is on both sides of a split."""
     return evaluation + (" (same story)" if facts[evaluation]["story_disjoint"] is False else "")
+
+
+def main_metric(records: list[dict]) -> str:
+    """The metric the configs name for the headline tables and tests (macro-F1 unless all agree on another)."""
+    named = {record.get("metric", "macro_f1") for record in records}
+    return named.pop() if len(named) == 1 else "macro_f1"

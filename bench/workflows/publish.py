@@ -11,6 +11,7 @@ from ..files import BenchError
 from ..publishing.outputs import Benchmark, publish
 from ..publishing.readme import results_block, update_readme
 from ..publishing.records import load_records
+from ..publishing.tables import per_target_tables
 from .project import RECORDS, Project
 
 
@@ -36,8 +37,11 @@ def publish_benchmark(project: Project) -> str:
 
 
 def publish_external(out: Path) -> str:
-    """The tables of the records in OUT/records, written to OUT/tables; the benchmark's pages stay untouched."""
-    return publish(out, existing_records(out / RECORDS)[0], [])
+    """The tables of the records in OUT/records, written to OUT/tables; the benchmark's pages stay untouched.
+
+    Returns the headline tables, then each target's scores where a data set has several targets."""
+    records = existing_records(out / RECORDS)[0]
+    return publish(out, records, []) + per_target_tables(records)
 
 
 def report(project: Project) -> int:

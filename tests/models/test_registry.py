@@ -39,8 +39,8 @@ def test_seed_reaches_every_random_state():
 
 
 def test_unknown_model_and_parameter():
-    with pytest.raises(BenchError, match="unknown model 'svm'"):
-        build_model("svm")
+    with pytest.raises(BenchError, match="unknown model 'bert'"):
+        build_model("bert")
     with pytest.raises(BenchError, match="model 'tfidf': Invalid parameter 'clasifier'"):
         build_model("tfidf", {"clasifier__C": 1})
 

@@ -1,0 +1,111 @@
+"""Models for several stance targets, on a synthetic data set in which the label depends on the target:
+the same text is favor toward one target, against another and neutral toward the third."""
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+
+from bench.evaluation.config import load_config
+from bench.evaluation.scores import point_scores
+from bench.models import MODELS, build_model
+from bench.models.targets import PerTarget, TargetConditioned
+from bench.models.tfidf import ngram_features
+
+TARGETS = ["solar", "tides", "peat"]
+LABELS = ["FAVOR", "AGAINST", "NONE"]
+
+
+def frame(seed: int, posts: int) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = random.Random(seed)
+    texts, targets, labels = [], [], []
+    for _ in range(posts):
+        a, b = rng.sample(TARGETS, 2)
+        c = next(t for t in TARGETS if t not in (a, b))
+        text = f"more {a} please, no {b} ever, {rng.choice(['ok', 'fine', 'sure', 'well'])}"
+        for target, label in ((a, "FAVOR"), (b, "AGAINST"), (c, "NONE")):
+            texts.append(text)
+            targets.append(target)
+            labels.append(label)
+    return pd.DataFrame({"text": texts, "target": targets}), np.array(labels)
+
+
+def f_avg(model, seed: int = 0) -> float:
+    X, y = frame(seed, 120)
+    X_test, y_test = frame(seed + 1, 60)
+    predicted = clone(model).fit(X, y).predict(X_test)
+    return point_scores(list(y_test), [str(p) for p in predicted], LABELS, ("FAVOR", "AGAINST"))["f_avg"]
+
+
+@pytest.mark.parametrize("name", ["majority", "tfidf", "svm"])
+def test_target_blind_models_stay_at_chance(name):
+    # Every text occurs with each of the three labels, so a model that ignores the target can do no better
+    # than chance: F_avg of at most about one half.
+    assert f_avg(build_model(name)) < 0.5
+
+
+@pytest.mark.parametrize("model", [PerTarget(build_model("tfidf")), PerTarget(build_model("svm")),
+                                   build_model("tfidf_target")], ids=["per-target tfidf", "per-target svm",
+                                                                      "target-aware tfidf"])
+def test_per_target_and_target_aware_models_score_well_above_chance(model):
+    assert f_avg(model) > 0.9
+
+
+def test_per_target_majority_predicts_each_targets_own_majority():
+    X = pd.DataFrame({"text": ["x"] * 7, "target": ["a", "a", "a", "b", "b", "b", "b"]})
+    y = ["FAVOR", "FAVOR", "NONE", "AGAINST", "AGAINST", "AGAINST", "FAVOR"]
+    model = PerTarget(build_model("majority")).fit(X, y)
+    test = pd.DataFrame({"text": ["y", "y"], "target": ["a", "b"]})
+    assert list(model.predict(test)) == ["FAVOR", "AGAINST"]
+    # Hand-computed F_avg on these seven rows: FAVOR P=2/3 R=2/3 F=2/3; AGAINST P=3/4 R=1 F=6/7.
+    predicted = model.predict(X)
+    assert point_scores(y, list(predicted), LABELS, ("FAVOR", "AGAINST"))["f_avg"] == pytest.approx((2 / 3 + 6 / 7) / 2)
+
+
+def test_pooled_f_avg_across_targets_matches_a_hand_computed_case():
+    # Two targets pooled (SemEval-2016's official F_avg pools all targets before scoring):
+    # FAVOR: tp 2, fp 1, fn 1 -> F 2/3; AGAINST: tp 1, fp 0, fn 1 -> F 2/3; F_avg 2/3.
+    gold = ["FAVOR", "FAVOR", "AGAINST", "NONE", "FAVOR", "AGAINST"]
+    pred = ["FAVOR", "NONE", "AGAINST", "FAVOR", "FAVOR", "NONE"]
+    assert point_scores(gold, pred, LABELS, ("FAVOR", "AGAINST"))["f_avg"] == pytest.approx(2 / 3)
+
+
+def test_an_unseen_target_is_an_error_or_the_blind_fallback():
+    X = pd.DataFrame({"text": ["a", "b", "c", "d"], "target": ["t1", "t1", "t2", "t2"]})
+    y = ["FAVOR", "AGAINST", "FAVOR", "FAVOR"]
+    unseen = pd.DataFrame({"text": ["e"], "target": ["t3"]})
+    with pytest.raises(ValueError, match="target\\(s\\) absent from the training data: 't3'"):
+        PerTarget(DummyClassifier()).fit(X, y).predict(unseen)
+    assert list(PerTarget(DummyClassifier(), fallback=True).fit(X, y).predict(unseen)) == ["FAVOR"]
+
+
+@pytest.mark.parametrize("estimator", [DummyClassifier(strategy="most_frequent"), build_model("stratified"),
+                                       build_model("tfidf")])
+def test_the_wrapper_is_a_scikit_learn_estimator_for_any_model(estimator):
+    wrapped = PerTarget(estimator)
+    assert repr(clone(wrapped).get_params()["estimator"]) == repr(estimator)
+    wrapped.set_params(fallback=True)
+    X, y = frame(3, 10)
+    assert len(wrapped.fit(X, y).predict(X)) == len(X)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_registered_model_accepts_per_target_in_its_config(tmp_path, name):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"model: {{name: {name}}}\nper_target: fallback\nmetric: f_avg\n")
+    config = load_config(path)
+    assert config.per_target == "fallback" and config.metric == "f_avg"
+    assert PerTarget(build_model(name)).get_params(deep=True)
+
+
+def test_target_conditioned_features_are_crossed_with_each_target():
+    X = pd.DataFrame({"text": ["good day", "bad day"], "target": ["a", "b"]})
+    features = TargetConditioned(ngram_features()).fit(X)
+    matrix = features.transform(X).toarray()
+    width = matrix.shape[1] // 3
+    assert matrix.shape[1] == 3 * width, "shared block, then one block per target"
+    assert np.all(matrix[0, 2 * width:] == 0) and np.all(matrix[1, width:2 * width] == 0)
+    assert np.allclose(matrix[0, :width], matrix[0, width:2 * width])
