@@ -51,3 +51,34 @@ def synthetic_project(root: Path, target: Path, paragraphs: int, seed: int = 0) 
         manifest.append(f"{doc},{doc}.txt,{language},,synthetic-{d},synthetic")
     (seeds / MANIFEST).write_text("\n".join(manifest) + "\n", encoding="utf-8")
     (labels / GOLD).write_text(dump_jsonl(gold_rows), encoding="utf-8")
+
+
+MULTITARGET = ["wind power", "nuclear power", "coal"]
+MULTITARGET_COLUMNS = ["id", "post", "target", "text", "stance", "split"]
+
+
+def multitarget_rows(posts: int, seed: int = 0) -> list[dict]:
+    """A synthetic multi-target stance data set in which the label depends on the target: each post is favor
+    toward one target, against another and neutral toward the third; every fourth post is a test post.
+
+    `experiments/examples/multitarget.csv` is `multitarget_rows(120)`.
+    """
+    import random
+
+    rng = random.Random(seed)
+    favor = ["We need much more {t}.", "Build more {t} now.", "{T} is the future of energy.", "I fully support {t}."]
+    against = ["Stop investing in {t}.", "{T} has no place here.", "Phase out {t} as soon as possible.",
+               "I oppose {t}."]
+    filler = ["Prices keep rising.", "The council meets on Monday.", "Jobs matter to this town.",
+              "Read the report first.", "Our grid is old.", "Winters are getting milder."]
+    rows = []
+    for i in range(posts):
+        a, b = rng.sample(MULTITARGET, 2)
+        c = next(t for t in MULTITARGET if t not in (a, b))
+        text = " ".join([rng.choice(favor).format(t=a, T=a.capitalize()),
+                         rng.choice(against).format(t=b, T=b.capitalize()), rng.choice(filler)])
+        split = "test" if i % 4 == 0 else "train"
+        for target, label in ((a, "FAVOR"), (b, "AGAINST"), (c, "NONE")):
+            rows.append({"id": f"{i:03d}-{MULTITARGET.index(target)}", "text": text, "target": target,
+                         "stance": label, "split": split, "post": f"p{i:03d}"})
+    return rows

@@ -28,8 +28,8 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
     random_state : int or None
         Seed of the logistic regression.
     target_features : bool
-        Whether the stance target is an input too: the text's embedding is joined with the target's and with
-        their elementwise product, so one joint model serves every target.
+        Whether the stance target is an input too: each (target, text) pair is embedded as one input,
+        "target: text", so one joint model serves every target.
     """
 
     def __init__(self, encoder: str = "multilingual-e5-small", C: float = 1.0, max_iter: int = 1000,
@@ -43,11 +43,9 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         self.target_features = target_features
 
     def _features(self, X) -> np.ndarray:
-        text = embed(self.encoder, X["text"])
         if not self.target_features:
-            return text
-        target = embed(self.encoder, X["target"])
-        return np.hstack([text, target, text * target])
+            return embed(self.encoder, X["text"])
+        return embed(self.encoder, [f"{target}: {text}" for target, text in zip(X["target"], X["text"])])
 
     def fit(self, X, y):
         self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from ..data.synthetic import synthetic_project
+from ..data.synthetic import MULTITARGET_COLUMNS, multitarget_rows, synthetic_project
 from ..publishing.performance import performance_tables, read_performance, write_performance
 from ..publishing.readme import update_readme
 from .project import Project, scratch_copy
@@ -122,12 +123,63 @@ def run_scale(root: Path, sizes=SCALE_SIZES, jobs: int = 2) -> dict:
     return {"jobs": jobs, "experiment": SCALE_EXPERIMENT, "sizes": rows}
 
 
+# The plain alternative to `bench run` of the per-target SVM with fixed parameters: the same Pipeline fitted
+# per target on the given split, predictions pooled, F_avg from scikit-learn. Argument: the CSV file.
+PLAIN_PER_TARGET = """
+import sys
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+data = pd.read_csv(sys.argv[1])
+train, test = data[data["split"] == "train"], data[data["split"] == "test"]
+predicted = pd.Series(index=test.index, dtype=object)
+for target in train["target"].unique():
+    model = Pipeline([
+        ("features", ColumnTransformer([
+            ("word", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True), "text"),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True), "text")])),
+        ("classifier", LinearSVC(C=1.0, class_weight="balanced", max_iter=10000))])
+    rows = train["target"] == target
+    model.fit(train[rows][["text", "target"]], train[rows]["stance"])
+    scored = test["target"] == target
+    predicted[scored] = model.predict(test[scored][["text", "target"]])
+print(f1_score(test["stance"], predicted, labels=["FAVOR", "AGAINST"], average=None).mean())
+"""
+PER_TARGET_POSTS = 1000  # three rows each: a data set of a few thousand rows, as the per-target goal states
+
+
+def run_per_target(root: Path, posts: int = PER_TARGET_POSTS, repeats: int = 3) -> dict:
+    """`bench run` of the per-target SVM (fixed parameters, given split) against the plain scikit-learn script."""
+    import csv
+
+    with tempfile.TemporaryDirectory() as scratch:
+        data = Path(scratch) / "multitarget.csv"
+        with open(data, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.DictWriter(stream, fieldnames=MULTITARGET_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(multitarget_rows(posts))
+        config = Path(scratch) / "per_target.yaml"
+        shutil.copy(root / "experiments" / "examples" / "multitarget_svm_per_target.yaml", config)
+        bench = [*BENCH, "--root", str(root), "run", str(config), "--out", str(Path(scratch) / "out")]
+        plain = [sys.executable, "-c", PLAIN_PER_TARGET, str(data)]
+        timings = {name: sorted(measure(command)[0] for _ in range(repeats))
+                   for name, command in (("bench", bench), ("plain", plain))}
+    return {"rows": 3 * posts, "repeats": repeats,
+            **{f"{name}_seconds_median": values[len(values) // 2] for name, values in timings.items()}}
+
+
 def perf(project: Project, repeats: int = 3, no_fine_tuning: bool = False, no_scale: bool = False,
          scale_only: bool = False, sizes: list[int] | None = None, jobs: int = 2) -> int:
-    """Measure the commands, the scale benchmark or both; a part not measured keeps its earlier figures."""
+    """Measure the commands, the per-target run, the scale benchmark, or only the scale benchmark; a part not
+    measured keeps its earlier figures."""
     result = read_performance(project.results)
     if not scale_only:
         result.update(run_benchmarks(project.root, repeats, not no_fine_tuning))
+        result["per_target"] = run_per_target(project.root, repeats=repeats)
     if not no_scale:
         result["scale"] = run_scale(project.root, sizes or SCALE_SIZES, jobs)
     write_performance(project.results, result)

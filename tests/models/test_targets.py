@@ -40,17 +40,41 @@ def f_avg(model, seed: int = 0) -> float:
     return point_scores(list(y_test), [str(p) for p in predicted], LABELS, ("FAVOR", "AGAINST"))["f_avg"]
 
 
-@pytest.mark.parametrize("name", ["majority", "tfidf", "svm"])
-def test_target_blind_models_stay_at_chance(name):
+@pytest.mark.parametrize("name, params", [("majority", {}), ("stratified", {}), ("tfidf", {}), ("svm", {}),
+                                          ("encoder_logreg", {"encoder": "all-MiniLM-L6-v2"})])
+def test_target_blind_models_stay_at_chance(name, params):
     # Every text occurs with each of the three labels, so a model that ignores the target can do no better
     # than chance: F_avg of at most about one half.
-    assert f_avg(build_model(name)) < 0.5
+    if MODELS[name].needs_torch:
+        pytest.importorskip("torch")
+    assert f_avg(build_model(name, params)) < 0.5
 
 
-@pytest.mark.parametrize("model", [PerTarget(build_model("tfidf")), PerTarget(build_model("svm")),
-                                   build_model("tfidf_target")], ids=["per-target tfidf", "per-target svm",
-                                                                      "target-aware tfidf"])
-def test_per_target_and_target_aware_models_score_well_above_chance(model):
+@pytest.mark.parametrize("name, params, per_target", [
+    ("tfidf", {}, True), ("svm", {}, True), ("tfidf_target", {}, False),
+    ("encoder_logreg", {"encoder": "all-MiniLM-L6-v2"}, True),
+    ("encoder_logreg", {"encoder": "all-MiniLM-L6-v2", "target_features": True, "C": 10.0}, False),
+], ids=["per-target tfidf", "per-target svm", "target-aware tfidf", "per-target encoder",
+        "target-aware encoder"])
+def test_per_target_and_target_aware_models_score_well_above_chance(name, params, per_target):
+    if MODELS[name].needs_torch:
+        pytest.importorskip("torch")
+    model = build_model(name, params)
+    assert f_avg(PerTarget(model) if per_target else model) > 0.9
+
+
+def test_zero_shot_describes_the_labels_toward_each_rows_target(monkeypatch):
+    import bench.models.zero_shot as zero_shot
+
+    def fake_embed(encoder, texts):
+        # A text's vector counts "more <target>" and "no <target>" for each target: enough to see whether the
+        # definitions were filled with the row's own target.
+        return np.array([[text.count(f"more {t}") for t in TARGETS] + [text.count(f"no {t}") for t in TARGETS]
+                         + [1.0 if text == "none" else 0.5] for text in texts], dtype=float)
+
+    monkeypatch.setattr(zero_shot, "embed", fake_embed)
+    model = zero_shot.ZeroShotClassifier(label_definitions={"FAVOR": "more {target}", "AGAINST": "no {target}",
+                                                            "NONE": "none"})
     assert f_avg(model) > 0.9
 
 
