@@ -76,6 +76,8 @@ def parser() -> argparse.ArgumentParser:
     perf.add_argument("--no-fine-tuning", action="store_true", help="skip timing the slow fine-tuning run")
     perf.add_argument("--no-scale", action="store_true", help="skip the scale benchmark on synthetic corpora")
     perf.add_argument("--scale-only", action="store_true", help="only the scale benchmark")
+    perf.add_argument("--per-target-only", action="store_true",
+                      help="only the per-target run against the plain scikit-learn script")
     perf.add_argument("--sizes", type=int, nargs="+", metavar="N",
                       help="synthetic corpus sizes in paragraphs (default: 1000 10000 100000)")
     perf.add_argument("--jobs", type=int, default=2, metavar="N", help="jobs for the scale experiment (default: 2)")

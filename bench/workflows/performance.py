@@ -173,14 +173,16 @@ def run_per_target(root: Path, posts: int = PER_TARGET_POSTS, repeats: int = 3) 
 
 
 def perf(project: Project, repeats: int = 3, no_fine_tuning: bool = False, no_scale: bool = False,
-         scale_only: bool = False, sizes: list[int] | None = None, jobs: int = 2) -> int:
-    """Measure the commands, the per-target run, the scale benchmark, or only the scale benchmark; a part not
-    measured keeps its earlier figures."""
+         scale_only: bool = False, per_target_only: bool = False, sizes: list[int] | None = None,
+         jobs: int = 2) -> int:
+    """Measure the commands, the per-target run and the scale benchmark, or one of the last two alone; a part
+    not measured keeps its earlier figures."""
     result = read_performance(project.results)
-    if not scale_only:
+    if not scale_only and not per_target_only:
         result.update(run_benchmarks(project.root, repeats, not no_fine_tuning))
+    if not scale_only:
         result["per_target"] = run_per_target(project.root, repeats=repeats)
-    if not no_scale:
+    if not no_scale and not per_target_only:
         result["scale"] = run_scale(project.root, sizes or SCALE_SIZES, jobs)
     write_performance(project.results, result)
     table = performance_tables(result)
