@@ -36,13 +36,18 @@ class Benchmark:
 
 @dataclass
 class Published:
-    """What the outputs are derived from; `figures` collects the names drawn, for the page that shows them."""
+    """What the outputs are derived from; `figures` collects the names drawn, for the page that shows them.
+
+    `headline` holds the story-disjoint tables with their significance marks, made once: the results page
+    shows them and `publish` returns them for the README.
+    """
 
     records: list[dict]
     curves: list[dict]
     tests: dict
     benchmark: Benchmark | None = None
     figures: list[str] = field(default_factory=list)
+    headline: str = ""
 
 
 def _label_distribution(p: Published):
@@ -56,9 +61,8 @@ def _results_page(p: Published) -> str:
     assert p.benchmark is not None
     body = {i for i, row in p.benchmark.gold.items() if row.labels[KIND_FIELD] == "body"}
     human = pages.human_reference(p.records, p.benchmark.passes, body, p.tests)
-    headline = headline_evaluations(p.records)
-    return pages.results_page(p.records, p.tests, marked_tables(p.records, p.tests, headline),
-                              marked_tables(p.records, p.tests), pages.document_intervals(p.records, headline),
+    return pages.results_page(p.records, p.tests, p.headline, marked_tables(p.records, p.tests),
+                              pages.document_intervals(p.records, headline_evaluations(p.records)),
                               parallel_story(p.records, p.benchmark.alignment, p.benchmark.gold, p.benchmark.corpus,
                                              p.benchmark.alignment_passes), human, p.figures)
 
@@ -102,7 +106,9 @@ def text_outputs(benchmark: bool = True) -> list[str]:
 
 def publish(results_dir: Path, records: list[dict], curves: list[dict], benchmark: Benchmark | None = None) -> str:
     """Write every output that applies into the results folder; return the headline tables with significance marks."""
-    published = Published(records, curves, significance(records), benchmark)
+    tests = significance(records)
+    published = Published(records, curves, tests, benchmark,
+                          headline=marked_tables(records, tests, headline_evaluations(records)))
     for output in OUTPUTS:
         if output.benchmark and benchmark is None:
             continue
@@ -115,4 +121,4 @@ def publish(results_dir: Path, records: list[dict], curves: list[dict], benchmar
             published.figures.append(name)
         else:
             atomic_write(results_dir / output.path, str(rendered))
-    return marked_tables(records, published.tests, headline_evaluations(records))
+    return published.headline
