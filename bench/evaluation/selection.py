@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, ParameterGrid
 from sklearn.pipeline import Pipeline
 
@@ -48,8 +49,13 @@ def select(model: BaseEstimator, grid: Sequence[dict], train: Sequence, max_fold
     means = np.array([np.nanmean(row) if not np.all(np.isnan(row)) else -np.inf for row in scores])
     best = int(np.argmax(means))
     chosen = {name: _plain(value) for name, value in candidates[best].items()}
+    majority = [score_split(DummyClassifier(strategy="most_frequent"), [{}], X, y, *rows)[0] for rows in splits]
     return candidates[best], {"by": unit, "inner_folds": len(splits), "chosen": chosen,
-                              "inner_macro_f1": float(means[best]) if np.isfinite(means[best]) else None}
+                              "inner_macro_f1": float(means[best]) if np.isfinite(means[best]) else None,
+                              "inner_majority_macro_f1": float(np.nanmean(majority)),
+                              "grid": [{"params": {k: _plain(v) for k, v in c.items()},
+                                        "inner_macro_f1": float(m) if np.isfinite(m) else None}
+                                       for c, m in zip(candidates, means)]}
 
 
 def score_split(model: BaseEstimator, candidates: list[dict], X, y: np.ndarray, fit_rows: np.ndarray,
@@ -62,12 +68,15 @@ def score_split(model: BaseEstimator, candidates: list[dict], X, y: np.ndarray, 
     """
     prefix = model.steps[-1][0] + "__" if isinstance(model, Pipeline) else None
     prepared: dict[str, tuple] = {}
+    staged = staged_predictions(model, candidates, X.iloc[fit_rows], y[fit_rows], X.iloc[score_rows])
     gold = [str(label) for label in y[score_rows]]
     scorer = Scorer(gold, sorted(set(y)))
     scores = []
     for params in candidates:
         try:
-            if prefix is None:
+            if staged is not None:
+                predicted = staged[repr(sorted(params.items()))]  # missing where the fit failed: a KeyError
+            elif prefix is None:
                 fitted = clone(model).set_params(**params).fit(X.iloc[fit_rows], y[fit_rows])
                 predicted = fitted.predict(X.iloc[score_rows])
             else:
@@ -83,12 +92,36 @@ def score_split(model: BaseEstimator, candidates: list[dict], X, y: np.ndarray, 
                 train_features, score_features, final = prepared[key]
                 final.set_params(**{k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)})
                 predicted = final.fit(train_features, y[fit_rows]).predict(score_features)
-        except ValueError:  # a training side with a single class cannot be fitted
+        except (ValueError, KeyError):  # a training side with a single class cannot be fitted
             scores.append(np.nan)
             continue
         values = scorer.scores(scorer.gold[None, :], scorer.encode([str(p) for p in predicted])[None, :])
         scores.append(float(values["macro_f1"][0]))
     return scores
+
+
+def staged_predictions(model: BaseEstimator, candidates: list[dict], X_fit, y_fit, X_score) -> dict[str, list] | None:
+    """Every candidate's predictions from one fit per setting of the other parameters, for a model whose
+    `staged_parameter` (a number of epochs) the grid varies: the fit runs to the largest value and
+    `staged_predict` gives the model at each smaller one. None for any other model.
+    """
+    stage = getattr(model, "staged_parameter", None)
+    if stage is None or not any(stage in c for c in candidates):
+        return None
+    found: dict[str, list] = {}
+    groups: dict[str, list[dict]] = {}
+    for params in candidates:
+        groups.setdefault(repr(sorted((k, v) for k, v in params.items() if k != stage)), []).append(params)
+    for group in groups.values():
+        longest = max(params.get(stage, model.get_params()[stage]) for params in group)
+        try:
+            fitted = clone(model).set_params(**{**group[0], stage: longest}).fit(X_fit, y_fit)
+        except ValueError:
+            continue
+        stages = list(fitted.staged_predict(X_score))
+        for params in group:
+            found[repr(sorted(params.items()))] = stages[params.get(stage, longest) - 1]
+    return found
 
 
 def _plain(value):

@@ -61,6 +61,8 @@ def build_examples(task: Task, corpus: Corpus, gold: dict[str, LabelRow], kinds:
 
 
 def frame(rows: Sequence[Example]):
-    """What a model sees: the paragraph texts and the stance target's description."""
+    """What a model sees: the paragraph texts and the stance target's description, and the paragraph ids (for
+    models that look predictions up)."""
     import pandas as pd
-    return pd.DataFrame({"text": [e.text for e in rows], "target": [e.target for e in rows]})
+    return pd.DataFrame({"text": [e.text for e in rows], "target": [e.target for e in rows],
+                         "id": [e.id for e in rows]})

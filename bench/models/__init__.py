@@ -1,9 +1,10 @@
 """Stage 3, models: scikit-learn estimators that fit on a frame of texts (and targets) and predict labels.
 
-Every model takes a pandas DataFrame with the columns `text` and `target` (the stance target's
-description, empty for topic), so a model may use the target or ignore it. A model knows nothing about
-files, tasks or settings. Each module of this package is one model family and registers itself; the
-`encoding` subpackage holds what the encoder-based families share.
+Every model takes a pandas DataFrame with the columns `text`, `target` (the stance target's description,
+empty for topic) and `id` (the paragraph's), so a model may use the target or ignore it. A model knows
+nothing about files, tasks or settings, apart from the one that reads predictions made elsewhere. Each
+module of this package is one model family and registers itself; the `encoding` subpackage holds what the
+encoder-based families share.
 """
 
 from __future__ import annotations

@@ -64,14 +64,16 @@ def as_parameters(params: dict) -> dict:
             for key, value in params.items()}
 
 
-def configured(model: BaseEstimator, seed: int, label_definitions: dict[str, str] | None = None) -> BaseEstimator:
-    """A clone with every `random_state` set to the seed and, where a model takes them, the task's label definitions."""
+def configured(model: BaseEstimator, seed: int, label_definitions: dict[str, str] | None = None,
+               task: str | None = None, fold: str | None = None) -> BaseEstimator:
+    """A clone with every `random_state` set to the seed and, where a model takes them, the task's label
+    definitions, the task's name and the fold's name (`evaluation/number`, for predictions made per fold)."""
     model = clone(model)
+    given = {"random_state": seed, "label_definitions": dict(label_definitions) if label_definitions else None,
+             "task": task, "fold": fold}
     params: dict[str, object] = {}
     for key in model.get_params(deep=True):
         name = key.split("__")[-1]
-        if name == "random_state":
-            params[key] = seed
-        elif name == "label_definitions" and label_definitions is not None:
-            params[key] = dict(label_definitions)
+        if name in given and (given[name] is not None or name == "random_state"):
+            params[key] = given[name]
     return model.set_params(**params)

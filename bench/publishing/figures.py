@@ -145,3 +145,29 @@ def learning_curve(curves: list[dict]):
     axes[0][0].legend(fontsize=6)
     figure.tight_layout()
     return figure
+
+
+def training_loss(records: list[dict]):
+    """Training loss per epoch of every model that reports one: each fold of the headline evaluation, each seed a
+    line, so a model that does not learn shows as flat. The epochs differ by fold where selection chose them."""
+    plt = _pyplot()
+    trained = [r for r in records if any("loss" in f for result in r["results"] for f in result["folds"])]
+    if not trained:
+        return None
+    tasks = task_order(trained)
+    figure, axes = plt.subplots(len(trained), len(tasks), figsize=(3.2 * len(tasks), 2.6 * len(trained)),
+                                squeeze=False)
+    for row, record in zip(axes, trained):
+        for axis, task in zip(row, tasks):
+            results = [r for r in record["results"] if r["task"] == task and r["evaluation"] == HEADLINE]
+            for number, fold in enumerate(results[0]["folds"] if results else []):
+                for i, losses in enumerate(fold.get("loss", {}).values()):
+                    axis.plot(range(1, len(losses) + 1), losses, color=f"C{number}", linewidth=0.8, alpha=0.8,
+                              label=f"test {', '.join(fold['test'])}" if i == 0 else None)
+            axis.set_title(f"{record['experiment']}: {task}", fontsize=8)
+            axis.set_xlabel("epoch")
+            axis.set_ylim(bottom=0)
+        row[0].set_ylabel(f"training loss ({HEADLINE})")
+        row[0].legend(fontsize=6)
+    figure.tight_layout()
+    return figure

@@ -93,6 +93,7 @@ OUTPUTS: tuple[Output, ...] = (
     Output("figures/label_distribution", _label_distribution, benchmark=True, figure=True),
     Output("figures/confusion_matrices", lambda p: figures.confusion_matrices(p.records, p.tests), True, True),
     Output("figures/transfer_heatmap", lambda p: figures.transfer_heatmap(p.records), True, True),
+    Output("figures/training_loss", lambda p: figures.training_loss(p.records), True, True),
     Output("figures/learning_curve", lambda p: figures.learning_curve(p.curves) if p.curves else None, True, True),
     Output("README.md", _results_page, benchmark=True),
     Output("errors.md", _error_analysis, benchmark=True),

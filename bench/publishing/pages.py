@@ -97,6 +97,27 @@ def document_intervals(records: list[dict], evaluations: list[str]) -> str:
     return "\n".join(parts)
 
 
+def inner_validation(records: list[dict], evaluation: str = HEADLINE) -> str:
+    """Each selected model against majority on the inner validation folds of the headline evaluation's outer folds
+    (the first seed, which made the choice): whether a model learns, seen without a test fold."""
+    lines = ["| experiment | task | outer folds | chosen (inner macro-F1) | majority (same inner folds) | difference |",
+             "|---|---|---|---|---|---|"]
+    for record in records:
+        for result in record["results"]:
+            if result["evaluation"] != evaluation or result["train_size"]:
+                continue
+            chosen = [f["selection"] for f in result["folds"]
+                      if f.get("selection", {}).get("inner_macro_f1") is not None
+                      and f["selection"].get("inner_majority_macro_f1") is not None]
+            if not chosen:
+                continue
+            model = sum(s["inner_macro_f1"] for s in chosen) / len(chosen)
+            majority = sum(s["inner_majority_macro_f1"] for s in chosen) / len(chosen)
+            lines.append(f"| {record['experiment']} | {result['task']} | {len(chosen)} | {model:.3f} | {majority:.3f} | "
+                         f"{model - majority:+.3f} |")
+    return "\n".join(lines) + "\n" if len(lines) > 2 else "No experiment chose hyperparameters on inner folds.\n"
+
+
 def resampling_note(tests: dict) -> str:
     """The number of permutation resamples the significance marks used, read from the configs."""
     counts = sorted({test["resamples"] for test in tests.values()})
@@ -128,5 +149,9 @@ def results_page(records: list[dict], tests: dict, headline: str, full: str, doc
           "paragraphs, beside the best model. The passes were made by AI annotation agents, so this is a "
           "reference point, not a human ceiling.\n\n" + human
         + f"\n## Per-class F1 ({HEADLINE})\n\n" + per_class_tables(records)
+        + f"\n## Model selection on inner folds ({HEADLINE})\n\nThe grid point each outer fold chose, scored on the "
+          "inner folds of its training side (mean over outer folds), beside majority on the same inner folds. The "
+          "chosen point is the best of the grid on these folds, so its score is optimistic; the test folds play no "
+          "part. `bench inner-check CONFIG` repeats this for several seeds.\n\n" + inner_validation(records)
         + "\n## Figures\n\n" + "".join(f"![{name}](figures/{name}.png)\n\n" for name in figures)
         + "PDF versions for papers are in [figures/](figures/).\n")

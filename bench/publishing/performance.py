@@ -29,7 +29,22 @@ def performance_tables(result: dict) -> str:
         parts.append(per_target_line(result["per_target"]))
     if "scale" in result:
         parts.append(scale_table(result["scale"]))
+    if "language_model" in result:
+        parts.append(language_model_line(result["language_model"]))
     return "\n".join(parts)
+
+
+def language_model_line(result: dict) -> str:
+    """What the prompted language model costs per paragraph here, for each number of shots."""
+    runs = "; ".join(f"{r['shots']} shots: {r['seconds_per_paragraph']:.2f} s per paragraph, {r['tokens_per_second']:.0f} "
+                     f"tokens per second through the model, prompts of {r['prompt_tokens_mean']:.0f} tokens "
+                     f"({r['characters_per_token']:.1f} characters per token)" for r in result["runs"])
+    first = result["runs"][0]
+    return (f"Prompted language model (`prompted_lm`, topic, {first['paragraphs']} paragraphs, one `predict` after a "
+            f"warm-up) with {result['architecture']}, {first['parameters'] / 1e6:.0f}M parameters on "
+            f"{first['torch_threads']} torch threads ({first['device']}): {runs}. The weights are random, so only the "
+            "cost means something; the tokenizer is trained on the corpus, so a real model's tokenizer gives other "
+            "token counts.\n")
 
 
 PERFORMANCE = "performance.json"  # inside the results folder
@@ -77,7 +92,7 @@ def scale_table(result: dict) -> str:
                      f"{r['experiment_seconds']:.1f}", f"{r['experiment_peak_mib']:.0f}", f"{total:.1f}",
                      f"{1000 * total / r['paragraphs']:.2f}", growth])
         previous = (r["paragraphs"], total)
-    return (f"Synthetic corpora (`bench perf --scale-only`): each paragraph takes the labels of a random gold body "
+    return (f"Synthetic corpora (`bench perf --only scale`): each paragraph takes the labels of a random gold body "
             f"paragraph and a shuffled resample of its words; ten paragraphs per document. The experiment is the "
             f"TF-IDF model of `experiments/tfidf.yaml` on all three tasks, in the multilingual setting with "
             f"{result['experiment']['folds']} grouped folds, run with `--jobs {result['jobs']}`; peak MiB sums the "

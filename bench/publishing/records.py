@@ -8,7 +8,7 @@ from pathlib import Path
 from ..evaluation.config import Config
 from ..evaluation.settings import SETTINGS
 from ..files import BenchError, atomic_write, dump_json, read_text
-from ..models import MODELS
+from ..models import MODELS, build_model
 
 HEADLINE = "multilingual:all"  # the evaluation the results page and the figures single out
 
@@ -18,12 +18,26 @@ def write_record(records_dir: Path, config: Config, results: list[dict], origin:
     """The experiment's record, written whole or not at all."""
     path = records_dir / f"{config.name}.json"
     record = {"experiment": config.name, "model": config.model, "learning_curve": bool(config.train_sizes),
-              "metric": config.metric, "per_target": config.per_target,
+              "metric": config.metric, "per_target": config.per_target, "marks": marks(config, origin),
               "description": config.description, "provenance": origin, "results": results}
     if dataset is not None:
         record["dataset"] = dataset
     atomic_write(path, dump_json(record))
     return path
+
+
+def marks(config: Config, origin: dict) -> list[str]:
+    """What a table says beside the experiment's name: that it ran on a GPU, or that its predictions came from a
+    file (and whether they are per fold, from a model that trained)."""
+    found = ["GPU"] if origin.get("device", {}).get("kind") == "cuda" else []
+    model = build_model(config.model, config.params)
+    if hasattr(model, "fold_specific"):
+        found.append("predictions file, per fold" if model.fold_specific() else "predictions file")
+    return found
+
+
+def row_name(record: dict) -> str:
+    return record["experiment"] + (f" [{'; '.join(record['marks'])}]" if record.get("marks") else "")
 
 
 def load_records(records_dir: Path) -> tuple[list[dict], list[dict]]:

@@ -13,6 +13,7 @@ from .records import (
     headline_evaluations,
     main_metric,
     results_by_cell,
+    row_name,
     task_order,
 )
 from .transfer import transfer_cells, transfer_columns
@@ -49,7 +50,7 @@ def table_rows(records: list[dict], task: str, metric: str, evaluations: list[st
         name = record["experiment"]
         if not any((name, task, e) in cells for e in evaluations):
             continue
-        row = [name]
+        row = [row_name(record)]
         for evaluation in evaluations:
             result = cells.get((name, task, evaluation))
             score = result and result["scores"].get(metric)

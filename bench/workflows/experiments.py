@@ -24,11 +24,24 @@ def run(project: Project, configs: Sequence[str] = (), include_fine_tuning: bool
     """`bench run`: run the experiments and publish, or, with `check`, rerun them and compare."""
     if check:
         return check_reproducible(project, configs, jobs, backend)
-    paths = [Path(p) for p in configs] or project.config_paths(include_fine_tuning)
+    paths = [Path(p) for p in configs] or project.config_paths(include_fine_tuning, include_fine_tuning and gpu_present())
+    if include_fine_tuning and not configs and not gpu_present():
+        for path in project.gpu_config_paths():
+            print(f"note: {path.relative_to(project.root)} needs a GPU and none is present: skipped; its committed "
+                  "record, if any, stays in the tables", file=sys.stderr)
     folder = Path(out) if out else None
     run_experiments(project, paths, jobs, backend, folder)
     print(publish_benchmark(project) if folder is None else publish_external(folder), end="")
     return 0
+
+
+def gpu_present() -> bool:
+    """Whether torch sees a CUDA device (False without torch)."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
 
 
 def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend: str = "loky",
@@ -83,7 +96,14 @@ def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int 
     experiments in a scratch copy beside them and diff the derived text."""
     import shutil
 
-    stale = stale_records(project.root, [r for part in load_records(project.records) for r in part])
+    gpu_only = {path.stem for path in project.gpu_config_paths()}
+    records = [r for part in load_records(project.records) for r in part]
+    stale = stale_records(project.root, [r for r in records if r.get("experiment") not in gpu_only])
+    for record in records:
+        if record.get("experiment") in gpu_only:
+            origin = record.get("provenance", {})
+            print(f"note: {record['experiment']} ran on a GPU ({origin.get('device', {}).get('name', '?')}) at commit "
+                  f"{origin.get('commit', '?')[:12]}; it is not rerun here", file=sys.stderr)
     if stale is None:
         print("note: not a git checkout, so whether the records are current is not checked", file=sys.stderr)
     elif stale:
@@ -111,4 +131,57 @@ def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int 
               file=sys.stderr)
         return 1
     print(f"ok: {len(paths)} experiment(s) rerun; the committed tables are reproduced exactly")
+    return 0
+
+
+def inner_check(project: Project, config_path: str, setting: str = "multilingual", seeds: Sequence[int] = (0, 1, 2),
+                out: str | None = None) -> int:
+    """`bench inner-check`: the config's model against majority on the inner validation folds of one setting, seed
+    by seed, never on a test fold; whether a model learns, measured where selection measures it."""
+    import numpy as np
+
+    from ..evaluation.selection import select
+    from ..evaluation.settings import split
+    from ..files import atomic_write, dump_json
+    from ..models import build_model, configured
+
+    schema = project.schema()
+    tasks = tasks_from_schema(schema)
+    config = load_config(Path(config_path), known_names(tasks, schema.fields["kind"].labels))
+    if not config.grid:
+        raise BenchError("the config has no `grid`, so there is no inner selection to check", config_path)
+    corpus = project.corpus()
+    gold = project.valid_gold(schema, corpus)
+    found = plan(config, tasks, corpus, gold, benchmark_sha256(corpus, project.labels))
+    rows = []
+    for task, examples, evaluation, size in found.units:
+        if evaluation.setting != setting or size is not None:
+            continue
+        definitions = config.definitions[task.name] if config.definitions else task.definitions
+        for number, fold in enumerate(evaluation.folds):
+            train = split(examples, fold)[0]
+            for seed in seeds:
+                model = configured(build_model(config.model, config.params), seed, definitions, task.name,
+                                   f"{evaluation.name}/{number}")
+                _, chosen = select(model, config.grid, train, config.folds)
+                if chosen.get("inner_macro_f1") is None:
+                    continue
+                rows.append({"task": task.name, "evaluation": evaluation.name, "fold": number, "seed": seed,
+                             "chosen": chosen["chosen"], "inner_macro_f1": chosen["inner_macro_f1"],
+                             "majority_macro_f1": chosen["inner_majority_macro_f1"]})
+                print(f"{task.name} {evaluation.name} fold {number} seed {seed}: {chosen['inner_macro_f1']:.3f} "
+                      f"(majority {chosen['inner_majority_macro_f1']:.3f}) with {chosen['chosen']}", file=sys.stderr)
+    print(f"| task | folds | seeds | {config.name} | majority | difference |\n|---|---|---|---|---|---|")
+    for name in dict.fromkeys(r["task"] for r in rows):
+        mine = [r for r in rows if r["task"] == name]
+        by_seed = [np.mean([r["inner_macro_f1"] - r["majority_macro_f1"] for r in mine if r["seed"] == s])
+                   for s in seeds]
+        model_mean = np.mean([r["inner_macro_f1"] for r in mine])
+        majority_mean = np.mean([r["majority_macro_f1"] for r in mine])
+        print(f"| {name} | {len({r['fold'] for r in mine})} | {len(seeds)} | {model_mean:.3f} | {majority_mean:.3f} | "
+              f"{model_mean - majority_mean:+.3f} (per seed {', '.join(f'{d:+.3f}' for d in by_seed)}) |")
+    if out:
+        atomic_write(Path(out), dump_json({"experiment": config.name, "setting": setting, "seeds": list(seeds),
+                                           "rows": rows, "provenance": provenance(project.root, found.data_sha256,
+                                                                                  config)}))
     return 0

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from ..data.synthetic import MULTITARGET_COLUMNS, multitarget_rows, synthetic_project
+from ..files import BenchError
 from ..publishing.performance import performance_tables, read_performance, write_performance
 from ..publishing.readme import update_readme
 from .project import Project, scratch_copy
@@ -172,18 +173,47 @@ def run_per_target(root: Path, posts: int = PER_TARGET_POSTS, repeats: int = 3) 
             **{f"{name}_seconds_median": values[len(values) // 2] for name, values in timings.items()}}
 
 
-def perf(project: Project, repeats: int = 3, no_fine_tuning: bool = False, no_scale: bool = False,
-         scale_only: bool = False, per_target_only: bool = False, sizes: list[int] | None = None,
-         jobs: int = 2) -> int:
-    """Measure the commands, the per-target run and the scale benchmark, or one of the last two alone; a part
-    not measured keeps its earlier figures."""
+LANGUAGE_MODEL_PARAGRAPHS = 20
+LANGUAGE_MODEL_SHOTS = (0, 5)
+
+
+def run_language_model(project: Project, paragraphs: int = LANGUAGE_MODEL_PARAGRAPHS) -> dict:
+    """Seconds per paragraph and tokens per second of the prompted language model on the topic task, with a
+    randomly initialised model of a small real one's architecture (no checkpoint can be downloaded)."""
+    from ..data.schema import KIND_FIELD
+    from ..publishing.language_model_cost import SMOLLM2_135M, measure_throughput
+
+    schema, corpus = project.schema(), project.corpus()
+    gold = project.valid_gold(schema, corpus)
+    body = [(p.text, gold[p.id].labels["topic"]) for p in corpus.paragraphs
+            if p.id in gold and gold[p.id].labels[KIND_FIELD] == "body"][:paragraphs]
+    training_text = [p.text for p in corpus.paragraphs] + [project.guidelines.read_text(encoding="utf-8")]
+    runs = [measure_throughput([text for text, _ in body], schema.fields["topic"].definitions,
+                               training_text=training_text, labels=[label for _, label in body], shots=shots)
+            for shots in LANGUAGE_MODEL_SHOTS]
+    return {"architecture": "SmolLM2-135M (random weights)", "layers": SMOLLM2_135M["num_hidden_layers"], "runs": runs}
+
+
+PARTS = ("commands", "per_target", "scale", "language_model")
+
+
+def perf(project: Project, only: list[str] | None = None, repeats: int = 3, no_fine_tuning: bool = False,
+         sizes: list[int] | None = None, jobs: int = 2) -> int:
+    """Measure the commands, the per-target run, the scale benchmark and the language model's cost, or only
+    the parts named; a part not measured keeps its earlier figures."""
+    parts = only or PARTS
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise BenchError(f"unknown part(s) {', '.join(unknown)} (known: {', '.join(PARTS)})")
     result = read_performance(project.results)
-    if not scale_only and not per_target_only:
+    if "commands" in parts:
         result.update(run_benchmarks(project.root, repeats, not no_fine_tuning))
-    if not scale_only:
+    if "per_target" in parts:
         result["per_target"] = run_per_target(project.root, repeats=repeats)
-    if not no_scale and not per_target_only:
+    if "scale" in parts:
         result["scale"] = run_scale(project.root, sizes or SCALE_SIZES, jobs)
+    if "language_model" in parts:
+        result["language_model"] = run_language_model(project)
     write_performance(project.results, result)
     table = performance_tables(result)
     update_readme(project.readme, "performance", table)

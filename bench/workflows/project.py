@@ -11,6 +11,7 @@ from ..data.schema import Schema, load_schema
 from ..files import BenchError
 
 FINE_TUNING = "finetune"  # experiments too slow for the default run, in experiments/finetune/
+GPU = "gpu"  # experiments that need a GPU, in experiments/gpu/: run by `--all` only where one is present
 RECORDS = "records"  # inside a results folder, beside the outputs derived from them
 
 
@@ -51,10 +52,16 @@ class Project:
             raise problems[0]
         return load_gold(self.labels, schema, corpus)
 
-    def config_paths(self, include_fine_tuning: bool = False) -> list[Path]:
-        """The default experiments; the slow fine-tuning ones in experiments/finetune/ only when asked."""
+    def config_paths(self, include_fine_tuning: bool = False, include_gpu: bool = False) -> list[Path]:
+        """The default experiments; the slow fine-tuning ones in experiments/finetune/ and the GPU ones in
+        experiments/gpu/ only when asked."""
         paths = sorted(self.experiments.glob("*.yaml"))
-        return paths + sorted((self.experiments / FINE_TUNING).glob("*.yaml")) if include_fine_tuning else paths
+        if include_fine_tuning:
+            paths += sorted((self.experiments / FINE_TUNING).glob("*.yaml"))
+        return paths + sorted(self.gpu_config_paths()) if include_gpu else paths
+
+    def gpu_config_paths(self) -> list[Path]:
+        return sorted((self.experiments / GPU).glob("*.yaml"))
 
 
 def scratch_copy(root: Path, target: Path) -> Project:

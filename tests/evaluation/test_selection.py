@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from bench.evaluation.config import Config
@@ -82,3 +83,57 @@ def test_a_training_side_of_one_document_keeps_the_fixed_parameters():
     rows = [e for e in corpus() if e.doc == "a1"]
     chosen, record = select(Spy(), [{"bias": [1.0]}], rows, max_folds=10)
     assert chosen == {} and record["by"].startswith("fixed")
+
+
+class StagedSpy(ClassifierMixin, BaseEstimator):
+    """A model trained in epochs: after epoch k it predicts the k-th class in sorted order for every row."""
+
+    staged_parameter = "epochs"
+    fits: list = []
+
+    def __init__(self, epochs: int = 1, rate: float = 0.0):
+        self.epochs = epochs
+        self.rate = rate
+
+    def fit(self, X, y):
+        StagedSpy.fits.append((self.epochs, self.rate, set(X["text"])))
+        self.classes_ = np.unique(y)
+        return self
+
+    def staged_predict(self, X):
+        for epoch in range(1, self.epochs + 1):
+            yield np.array([self.classes_[min(epoch, len(self.classes_)) - 1]] * len(X))
+
+    def predict(self, X):
+        return list(self.staged_predict(X))[-1]
+
+
+def test_a_staged_model_is_fitted_once_per_setting_of_its_other_parameters():
+    """Selection reads every epoch count of the grid off one fit that runs to the largest, per learning rate."""
+    rows = corpus()
+    train = [e for e in rows if e.story != "C"]
+    StagedSpy.fits = []
+    chosen, record = select(StagedSpy(), [{"epochs": [1, 2, 3], "rate": [0.1, 0.2]}], train, max_folds=10)
+    assert sorted((epochs, rate) for epochs, rate, _ in StagedSpy.fits) == [(3, 0.1), (3, 0.1), (3, 0.2), (3, 0.2)]
+    assert all(texts <= {e.text for e in train} for _, _, texts in StagedSpy.fits)
+    # Epoch 1 predicts "x" (the majority, macro-F1 0.4 on each inner fold), epoch 2 the minority "y" (0.25),
+    # epoch 3 "y" again: the grid's scores say so, and the first best point wins.
+    assert [round(point["inner_macro_f1"], 3) for point in record["grid"]] == [0.4, 0.4, 0.25, 0.25, 0.25, 0.25]
+    assert chosen == {"epochs": 1, "rate": 0.1}
+    assert record["inner_majority_macro_f1"] == pytest.approx(0.4)
+
+
+def test_a_repeated_selection_or_fit_is_computed_once():
+    from bench.evaluation.runner import remembered
+    calls = []
+    def count(model, rows, value):
+        calls.append(value)
+        return len(calls)
+    rows = corpus()
+    first = remembered(count, Spy(bias=0.5), rows[:4], 1)
+    assert remembered(count, Spy(bias=0.5), list(rows[:4]), 1) == first
+    assert remembered(count, Spy(bias=0.6), rows[:4], 1) != first
+    assert remembered(count, Spy(bias=0.5), rows[:5], 1) != first
+    relabelled = [rows[0].__class__(**{**rows[0].__dict__, "label": "y" if rows[0].label == "x" else "x"})] + rows[1:4]
+    assert remembered(count, Spy(bias=0.5), relabelled, 1) != first
+    assert len(calls) == 4

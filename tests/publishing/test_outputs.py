@@ -28,7 +28,7 @@ def test_every_figure_is_written_and_not_empty(with_results):
     figures = with_results.experiments / "results" / "figures"
     shutil.rmtree(figures)
     assert main(["--root", str(with_results.root), "report"]) == 0
-    names = {"label_distribution", "confusion_matrices", "transfer_heatmap", "learning_curve"}
+    names = {"label_distribution", "confusion_matrices", "transfer_heatmap", "learning_curve", "training_loss"}
     assert {p.name for p in figures.iterdir()} == {f"{n}.{e}" for n in names for e in ("png", "pdf")}
     for path in figures.iterdir():
         head = path.read_bytes()[:8]
@@ -40,7 +40,8 @@ def test_results_page_has_every_section(with_results):
     page = (with_results.experiments / "results" / "README.md").read_text()
     assert "## Main table" in page and "**" in page
     assert "## Annotators as a human reference" in page and "## Per-class F1" in page
-    for name in ("label_distribution", "confusion_matrices", "transfer_heatmap", "learning_curve"):
+    assert "## Model selection on inner folds" in page and "| e5_finetuned | stance_defector |" in page
+    for name in ("label_distribution", "confusion_matrices", "transfer_heatmap", "learning_curve", "training_loss"):
         assert f"![{name}](figures/{name}.png)" in page
     errors = (with_results.experiments / "results" / "errors.md").read_text()
     assert errors.count("## ") == 3 and "| paragraph | gold | predicted | text |" in errors

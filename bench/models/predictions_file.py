@@ -1,0 +1,130 @@
+"""Predictions made outside the harness (an API language model, a GPU cluster, another team's system), read from a file.
+
+The file is CSV (with a header) or JSON Lines, one row per paragraph and task: `id`, `task`, `label`, and
+optionally `evaluation` and `fold` (as in the release's `folds` config, e.g. `multilingual:all` and `1`)
+for a model that trains, whose prediction for a paragraph depends on the fold it is tested in. A row
+without them serves every setting.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ..files import BenchError, read_csv, read_jsonl, read_text
+from .registry import register
+
+COLUMNS = ("id", "task", "label")
+FOLD_COLUMNS = ("evaluation", "fold")
+ANY_FOLD = ""
+
+
+@register("predictions_file", rank=9, learns=False)
+class FilePredictions(ClassifierMixin, BaseEstimator):
+    """Looks each paragraph's label up in the file; `fit` reads nothing but the fold it is in.
+
+    Parameters
+    ----------
+    path : str
+        The predictions file (.csv or .jsonl).
+    task, fold : str
+        Filled by the harness: the task's name, and the fold being evaluated (`evaluation/fold`).
+    """
+
+    def __init__(self, path: str | None = None, task: str | None = None, fold: str | None = None):
+        self.path = path
+        self.task = task
+        self.fold = fold
+
+    def fit(self, X=None, y=None):
+        if not self.path:
+            raise ValueError("predictions_file needs `path`, the file of predictions")
+        table = read_predictions(self.path)
+        self.labels_ = {key[0]: label for key, (label, _) in table.items() if key[1] == self.task}
+        self.classes_ = np.array(sorted(set(self.labels_.values()) | set(y if y is not None else [])))
+        return self
+
+    def predict(self, X):
+        table = read_predictions(str(self.path))
+        task, found = str(self.task), []
+        for paragraph in map(str, X["id"]):
+            entry = table.get((paragraph, task, self.fold or ANY_FOLD)) or table.get((paragraph, task, ANY_FOLD))
+            if entry is None:
+                raise BenchError(f"no prediction for paragraph {paragraph} in task {self.task}"
+                                 + (f", fold {self.fold}" if self.fold else ""), self.path)
+            found.append(entry[0])
+        return np.array(found, dtype=object)
+
+    def check(self, task: str, labels: Sequence[str], ids: Sequence[str], folds: dict[str, Sequence[str]]) -> None:
+        """Before any run: every id and label of the file's rows for this task must exist, and every test paragraph
+        of every fold (`folds`: fold name to its test ids) must have a prediction; else an error naming the line."""
+        if not self.path:
+            raise BenchError("the predictions_file model needs params: path")
+        table = read_predictions(self.path)
+        known = set(ids)
+        for (paragraph, row_task, fold), (label, line) in table.items():
+            if row_task != task:
+                continue
+            if paragraph not in known:
+                raise BenchError(f"unknown id {paragraph!r}: no row of task {task} has it", self.path, line)
+            if label not in labels:
+                raise BenchError(f"unknown label {label!r} for task {task} (labels: {', '.join(labels)})", self.path,
+                                 line)
+            if fold != ANY_FOLD and fold not in folds:
+                raise BenchError(f"unknown fold {fold!r} (this experiment's folds: {', '.join(folds)})", self.path,
+                                 line)
+        for fold, test_ids in folds.items():
+            for paragraph in test_ids:
+                if (paragraph, task, fold) not in table and (paragraph, task, ANY_FOLD) not in table:
+                    raise BenchError(f"no prediction for paragraph {paragraph} in task {task}, which fold {fold} "
+                                     "tests", self.path)
+
+    def fold_specific(self) -> bool:
+        """Whether any prediction depends on the fold: the mark that such rows come from a model that trained."""
+        return any(fold != ANY_FOLD for _, _, fold in read_predictions(str(self.path)))
+
+
+def read_predictions(path: str) -> dict[tuple[str, str, str], tuple[str, int]]:
+    """(id, task, fold) to (label, line); a malformed or repeated row is an error naming its line."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        raise BenchError("the predictions file does not exist or cannot be read", path) from None
+    return _read_predictions(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_predictions(path: str, modified: int, size: int) -> dict[tuple[str, str, str], tuple[str, int]]:
+    """Read once per version of the file: every fold of every setting looks it up."""
+    if path.endswith(".jsonl"):
+        rows = list(read_jsonl(Path(path)))
+    elif path.endswith(".csv"):
+        header = next(iter(read_text(Path(path)).splitlines()), "")
+        missing = [c for c in COLUMNS if c not in next(csv.reader([header]), [])]
+        if missing:
+            raise BenchError(f"the header lacks column(s) {', '.join(missing)} (needs {', '.join(COLUMNS)}; "
+                             f"optional {', '.join(FOLD_COLUMNS)})", path, 1)
+        rows = list(read_csv(Path(path)))
+    else:
+        raise BenchError("a predictions file must be .csv or .jsonl", path)
+    table: dict[tuple[str, str, str], tuple[str, int]] = {}
+    for number, row in rows:
+        values = {c: "" if row.get(c) is None else str(row[c]).strip() for c in (*COLUMNS, *FOLD_COLUMNS)}
+        empty = [c for c in COLUMNS if not values[c]]
+        if empty:
+            raise BenchError(f"empty or missing {', '.join(empty)}", path, number)
+        if bool(values["evaluation"]) != bool(values["fold"]):
+            raise BenchError("evaluation and fold go together: give both or neither", path, number)
+        fold = f"{values['evaluation']}/{values['fold']}" if values["evaluation"] else ANY_FOLD
+        key = (values["id"], values["task"], fold)
+        if key in table:
+            raise BenchError(f"a second prediction for {values['id']} in task {values['task']}"
+                             + (f", fold {fold}" if fold else "") + f" (the first is on line {table[key][1]})",
+                             path, number)
+        table[key] = (values["label"], number)
+    return table

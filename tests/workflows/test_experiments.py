@@ -1,0 +1,59 @@
+import json
+
+import bench.workflows.experiments as experiments
+from bench.evaluation.config import Config
+from bench.publishing.records import row_name, write_record
+
+
+def test_gpu_experiments_run_only_where_there_is_a_gpu(project, monkeypatch, capsys):
+    ran = []
+    monkeypatch.setattr(experiments, "run_experiments", lambda project, paths, *args: ran.append(paths))
+    monkeypatch.setattr(experiments, "publish_benchmark", lambda project: "")
+    gpu = project.gpu_config_paths()
+    assert {p.stem for p in gpu} == {"e5_finetuned_full", "setfit_e5", "setfit_minilm"}
+
+    monkeypatch.setattr(experiments, "gpu_present", lambda: False)
+    assert experiments.run(project, include_fine_tuning=True) == 0
+    assert not set(gpu) & set(ran[-1]) and project.experiments / "finetune" / "e5_finetuned.yaml" in ran[-1]
+    notes = capsys.readouterr().err
+    assert all(f"{p.relative_to(project.root)} needs a GPU and none is present: skipped" in notes for p in gpu)
+
+    monkeypatch.setattr(experiments, "gpu_present", lambda: True)
+    assert experiments.run(project, include_fine_tuning=True) == 0
+    assert set(gpu) <= set(ran[-1])
+    assert experiments.run(project) == 0 and not set(gpu) & set(ran[-1])  # the default run never has them
+
+
+def test_the_gate_leaves_gpu_records_out_of_the_currency_check(project, monkeypatch, capsys):
+    records = project.records
+    records.mkdir(parents=True)
+    origin = {"commit": "0123456789abcdef", "dirty": False, "device": {"kind": "cuda", "name": "NVIDIA H100"}}
+    for name in ("setfit_e5", "majority"):
+        write_record(records, Config(name, "majority"), [], origin)
+    checked = []
+    monkeypatch.setattr(experiments, "stale_records", lambda root, found: checked.extend(found) or ["stale"])
+    assert experiments.check_reproducible(project) == 1
+    assert [r["experiment"] for r in checked] == ["majority"]
+    assert "setfit_e5 ran on a GPU (NVIDIA H100) at commit 0123456789ab; it is not rerun here" in capsys.readouterr().err
+
+
+def test_a_gpu_run_is_marked_in_the_tables(tmp_path):
+    path = write_record(tmp_path, Config("setfit_e5", "majority"), [], {"device": {"kind": "cuda", "name": "H100"}})
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["marks"] == ["GPU"] and row_name(record) == "setfit_e5 [GPU]"
+    cpu = json.loads(write_record(tmp_path, Config("majority", "majority"), [], {"device": {"kind": "cpu"}}).read_text())
+    assert row_name(cpu) == "majority"
+
+
+def test_inner_check_scores_every_seed_on_inner_folds_only(project, tmp_path, capsys):
+    config = project.experiments / "svm_check.yaml"
+    config.write_text("model: {name: svm, grid: {classifier__C: [0.1, 1]}}\ntasks: [stance_war]\n"
+                      "settings: [multilingual]\n", encoding="utf-8")
+    out = tmp_path / "inner.json"
+    assert experiments.inner_check(project, str(config), seeds=(0, 1), out=str(out)) == 0
+    table = capsys.readouterr().out
+    assert "| stance_war | 3 | 2 |" in table
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert {(r["fold"], r["seed"]) for r in written["rows"]} == {(f, s) for f in range(3) for s in (0, 1)}
+    assert all(r["chosen"]["classifier__C"] in (0.1, 1) for r in written["rows"])
+    assert written["provenance"]["config"]["name"] == "svm_check"
