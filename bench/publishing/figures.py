@@ -150,6 +150,8 @@ def learning_curve(curves: list[dict]):
 def training_loss(records: list[dict]):
     """Training loss per epoch of every model that reports one: each fold of the headline evaluation, each seed a
     line, so a model that does not learn shows as flat. The epochs differ by fold where selection chose them."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     trained = [r for r in records if any("loss" in f for result in r["results"] for f in result["folds"])]
     if not trained:
@@ -165,7 +167,8 @@ def training_loss(records: list[dict]):
                     axis.plot(range(1, len(losses) + 1), losses, color=f"C{number}", linewidth=0.8, alpha=0.8,
                               label=f"test {', '.join(fold['test'])}" if i == 0 else None)
             axis.set_title(f"{record['experiment']}: {task}", fontsize=8)
-            axis.set_xlabel("epoch")
+            axis.set_xlabel("epoch (SetFit: training step)" if record["model"] == "setfit" else "epoch")
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
             axis.set_ylim(bottom=0)
         row[0].set_ylabel(f"training loss ({HEADLINE})")
         row[0].legend(fontsize=6)
