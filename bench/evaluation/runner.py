@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 from ..data.corpus import Corpus
 from ..data.labels import LabelRow
 from ..files import BenchError
-from ..models import build_model, configured
+from ..models import build_model, configured, fold_name
 from ..models.targets import PerTarget
 from . import external
 from .config import Config
@@ -71,6 +71,22 @@ def fit(model: BaseEstimator, rows: list[Example]) -> BaseEstimator:
     return model.fit(frame(rows), [e.label for e in rows])
 
 
+def config_model(config: Config) -> tuple[BaseEstimator, tuple[dict, ...]]:
+    """The config's model and selection grid; one copy of the model per stance target where the config asks."""
+    model = build_model(config.model, config.params)
+    if not config.per_target:
+        return model, config.grid
+    return (PerTarget(model, fallback=config.per_target == "fallback"),
+            tuple({f"estimator__{key}": values for key, values in candidates.items()} for candidates in config.grid))
+
+
+def for_fold(model: BaseEstimator, config: Config, task: Task, evaluation: Evaluation, number: int,
+             seed: int) -> BaseEstimator:
+    """The model as one fold of one evaluation runs it: seeded, with the task's definitions and the fold's name."""
+    definitions = config.definitions[task.name] if config.definitions else task.definitions
+    return configured(model, seed, definitions, task.name, fold_name(evaluation.name, number))
+
+
 def seen_classes(folds: list[dict], labels: Sequence[str]) -> list[str]:
     """Classes of the pooled test gold that the training side had in every fold that tests them."""
     tested: dict[str, bool] = {}
@@ -84,12 +100,7 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
                    train_size: float | None = None) -> dict:
     """Choose hyperparameters inside each fold's training side, fit and predict every fold for every seed,
     pool the test predictions and score them."""
-    model = build_model(config.model, config.params)
-    grid = config.grid
-    if config.per_target:
-        model = PerTarget(model, fallback=config.per_target == "fallback")
-        grid = tuple({f"estimator__{key}": values for key, values in candidates.items()} for candidates in grid)
-    definitions = config.definitions[task.name] if config.definitions else task.definitions
+    model, grid = config_model(config)
     folds = []
     test_rows: list[Example] = []
     predictions: list[list[str]] = [[] for _ in config.seeds]
@@ -106,7 +117,7 @@ def run_evaluation(config: Config, task: Task, examples: list[Example], evaluati
                                   "n_train": len(subsample(train, train_size, config.seeds[0])), "n_test": len(test),
                                   "test_classes": sorted({e.label for e in test}, key=task.labels.index),
                                   "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)}
-        fold_model = configured(model, config.seeds[0], definitions, task.name, f"{evaluation.name}/{number}")
+        fold_model = for_fold(model, config, task, evaluation, number, config.seeds[0])
         if grid:
             chosen, record["selection"] = remembered(select, fold_model, grid, train, config.folds)
             fold_model = fold_model.set_params(**chosen)
@@ -196,7 +207,7 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus | None, gold: di
     checked = build_model(config.model, config.params)
     if hasattr(checked, "check"):  # a model that reads its predictions from a file: every id, label and fold is there
         for task, examples in data:
-            folds = {f"{evaluation.name}/{number}": [e.id for e in split(examples, fold)[1]]
+            folds = {fold_name(evaluation.name, number): [e.id for e in split(examples, fold)[1]]
                      for evaluation in chosen_evaluations(config, examples)
                      for number, fold in enumerate(evaluation.folds)}
             checked.check(task.name, task.labels, [e.id for e in examples], folds)

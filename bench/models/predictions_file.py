@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..files import BenchError, read_csv, read_jsonl, read_text
-from .registry import register
+from .registry import fold_name, register
 
 COLUMNS = ("id", "task", "label")
 FOLD_COLUMNS = ("evaluation", "fold")
@@ -120,7 +120,7 @@ def _read_predictions(path: str, modified: int, size: int) -> dict[tuple[str, st
             raise BenchError(f"empty or missing {', '.join(empty)}", path, number)
         if bool(values["evaluation"]) != bool(values["fold"]):
             raise BenchError("evaluation and fold go together: give both or neither", path, number)
-        fold = f"{values['evaluation']}/{values['fold']}" if values["evaluation"] else ANY_FOLD
+        fold = fold_name(values["evaluation"], values["fold"]) if values["evaluation"] else ANY_FOLD
         key = (values["id"], values["task"], fold)
         if key in table:
             raise BenchError(f"a second prediction for {values['id']} in task {values['task']}"

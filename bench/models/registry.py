@@ -64,6 +64,11 @@ def as_parameters(params: dict) -> dict:
             for key, value in params.items()}
 
 
+def fold_name(evaluation: str, number: int | str) -> str:
+    """How a fold is named to a model that takes one: its evaluation and its number, as in the release's folds."""
+    return f"{evaluation}/{number}"
+
+
 def configured(model: BaseEstimator, seed: int, label_definitions: dict[str, str] | None = None,
                task: str | None = None, fold: str | None = None) -> BaseEstimator:
     """A clone with every `random_state` set to the seed and, where a model takes them, the task's label

@@ -24,8 +24,9 @@ def run(project: Project, configs: Sequence[str] = (), include_fine_tuning: bool
     """`bench run`: run the experiments and publish, or, with `check`, rerun them and compare."""
     if check:
         return check_reproducible(project, configs, jobs, backend)
-    paths = [Path(p) for p in configs] or project.config_paths(include_fine_tuning, include_fine_tuning and gpu_present())
-    if include_fine_tuning and not configs and not gpu_present():
+    gpu = include_fine_tuning and not configs and gpu_present()
+    paths = [Path(p) for p in configs] or project.config_paths(include_fine_tuning, gpu)
+    if include_fine_tuning and not configs and not gpu:
         for path in project.gpu_config_paths():
             print(f"note: {path.relative_to(project.root)} needs a GPU and none is present: skipped; its committed "
                   "record, if any, stays in the tables", file=sys.stderr)
@@ -44,13 +45,8 @@ def gpu_present() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend: str = "loky",
-                    out: Path | None = None) -> None:
-    """Check every config and read all their data first, then run them and write each record as it completes.
-
-    Records go to experiments/results/records/, or to OUT/records/ with --out; experiments on an external
-    data set always go to their own folder, so they never mix with the benchmark's tables.
-    """
+def plan_experiments(project: Project, paths: list[Path], out: Path | None = None) -> list[Plan]:
+    """Every config checked and its data read, before any experiment runs; an error names the file and line."""
     if not paths:
         raise BenchError("no experiment configs (*.yaml)", project.experiments)
     schema = project.schema()
@@ -78,7 +74,17 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
                   f"occurring more than once, {summary['texts_in_train_and_test']} text(s) in both the given train "
                   f"and test split, {summary['groups_in_several_languages']} group(s) with rows in several languages "
                   "(cross_lingual trains on one language's rows and tests on another's)", file=sys.stderr)
+    return plans
 
+
+def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend: str = "loky",
+                    out: Path | None = None) -> None:
+    """Check every config and read all their data first, then run them and write each record as it completes.
+
+    Records go to experiments/results/records/, or to OUT/records/ with --out; experiments on an external
+    data set always go to their own folder, so they never mix with the benchmark's tables.
+    """
+    plans = plan_experiments(project, paths, out)
     records_dir = (out or project.results) / RECORDS
     ensure_writable(records_dir)
 
@@ -140,30 +146,24 @@ def inner_check(project: Project, config_path: str, setting: str = "multilingual
     by seed, never on a test fold; whether a model learns, measured where selection measures it."""
     import numpy as np
 
+    from ..evaluation.runner import config_model, for_fold
     from ..evaluation.selection import select
     from ..evaluation.settings import split
     from ..files import atomic_write, dump_json
-    from ..models import build_model, configured
 
-    schema = project.schema()
-    tasks = tasks_from_schema(schema)
-    config = load_config(Path(config_path), known_names(tasks, schema.fields["kind"].labels))
+    found = plan_experiments(project, [Path(config_path)])[0]
+    config = found.config
     if not config.grid:
         raise BenchError("the config has no `grid`, so there is no inner selection to check", config_path)
-    corpus = project.corpus()
-    gold = project.valid_gold(schema, corpus)
-    found = plan(config, tasks, corpus, gold, benchmark_sha256(corpus, project.labels))
+    model, grid = config_model(config)
     rows = []
     for task, examples, evaluation, size in found.units:
         if evaluation.setting != setting or size is not None:
             continue
-        definitions = config.definitions[task.name] if config.definitions else task.definitions
         for number, fold in enumerate(evaluation.folds):
             train = split(examples, fold)[0]
             for seed in seeds:
-                model = configured(build_model(config.model, config.params), seed, definitions, task.name,
-                                   f"{evaluation.name}/{number}")
-                _, chosen = select(model, config.grid, train, config.folds)
+                _, chosen = select(for_fold(model, config, task, evaluation, number, seed), grid, train, config.folds)
                 if chosen.get("inner_macro_f1") is None:
                     continue
                 rows.append({"task": task.name, "evaluation": evaluation.name, "fold": number, "seed": seed,

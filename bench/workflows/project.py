@@ -58,7 +58,7 @@ class Project:
         paths = sorted(self.experiments.glob("*.yaml"))
         if include_fine_tuning:
             paths += sorted((self.experiments / FINE_TUNING).glob("*.yaml"))
-        return paths + sorted(self.gpu_config_paths()) if include_gpu else paths
+        return paths + self.gpu_config_paths() if include_gpu else paths
 
     def gpu_config_paths(self) -> list[Path]:
         return sorted((self.experiments / GPU).glob("*.yaml"))
