@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 
 from .files import BenchError
@@ -95,16 +97,25 @@ def main(argv: list[str] | None = None) -> int:
     module, function = arguments.pop("handler").split(":")
     root = arguments.pop("root")
     del arguments["command"]
+    # SIGTERM raises KeyboardInterrupt, as Ctrl-C does, so a terminated run cleans up the same way.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         from .workflows.project import Project
         handler = getattr(importlib.import_module(f".workflows.{module}", __package__), function)
-        return handler(Project(root), **arguments)
+        code = handler(Project(root), **arguments)
+        sys.stdout.flush()  # inside the try: a reader that left early must not end in a traceback at exit
+        return code
     except BenchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left early, as `bench agreement | head` does: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the exit's flush cannot fail
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

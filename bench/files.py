@@ -7,9 +7,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+BOM = "\ufeff"
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 
 class BenchError(Exception):
@@ -48,12 +52,15 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
         data = Path(path).read_bytes()
     except OSError as err:
         raise BenchError(f"cannot read: {err.strerror}", path) from None
+    except ValueError:  # a NUL byte in the name
+        raise BenchError("cannot read: not a valid file name", repr(str(path))) from None
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         name = "UTF-8" if encoding.lower().replace("-", "").replace("_", "") == "utf8" else encoding
         raise BenchError(f"not valid {name} (byte {err.start})", path, line) from None
+    return text.removeprefix(BOM)  # Excel's "CSV UTF-8" and some editors start a file with one
 
 
 def read_jsonl(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict]]:
@@ -82,14 +89,32 @@ def read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> Itera
         raise BenchError(f"malformed CSV: {err}", path, reader.line_num) from None
 
 
-def ensure_writable(folder: Path) -> None:
-    """Fail before any work when results could not be saved there."""
-    try:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as err:
-        raise BenchError(f"cannot write results here: {err.strerror}", folder) from None
+def check_name(name: str, what: str, path: str | os.PathLike | None = None, line: int | None = None) -> str:
+    """A name that becomes a file name: letters, digits, '_', '-' and '.', not starting with a dot."""
+    if not PLAIN_NAME.fullmatch(name):
+        raise BenchError(f"{what} {name!r} must be letters, digits, '_', '-' or '.', not starting with a dot "
+                         "(it becomes a file name)", path, line)
+    return name
+
+
+def check_destinations(paths: Iterable[Path]) -> None:
+    """Fail before any work when a file could not be written where it goes; creates and changes nothing.
+
+    Each path must not be a folder, and its nearest existing ancestor must be a folder one can create files in.
+    """
+    for path in map(Path, paths):
+        if path.is_dir():
+            raise BenchError("is a folder, but a file must be written here", path)
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise BenchError(f"cannot write {path}: {folder} is a file, not a folder", folder)
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as err:
+            raise BenchError(f"cannot write here: {err.strerror}", folder) from None
 
 
 def atomic_write(path: Path, content: str | bytes) -> None:

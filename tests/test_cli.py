@@ -1,4 +1,7 @@
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -62,20 +65,6 @@ def test_run_refuses_invalid_labels_and_bad_configs(project, capsys):
     assert not (project.records).exists(), "no experiment may run before every config is checked"
 
 
-@pytest.mark.parametrize("block, message", [
-    ("{confidence: 95}", "'bootstrap.confidence' must be a number between 0 and 1"),
-    ("{resamples: 0}", "'bootstrap.resamples' must be a positive integer"),
-    ("{seed: abc}", "'bootstrap.seed' must be a non-negative integer"),
-    ("5", "'bootstrap' must be a mapping"),
-])
-def test_a_bad_bootstrap_block_is_refused_before_any_experiment_runs(project, capsys, block, message):
-    config = project.experiments / "zz_bad.yaml"
-    config.write_text(f"model:\n  name: majority\nbootstrap: {block}\n")
-    assert main(["--root", str(project.root), "run"]) == 1
-    assert f"zz_bad.yaml:3: {message}" in capsys.readouterr().err
-    assert not project.records.exists(), "the earlier configs (alphabetically first) must not have run"
-
-
 def test_agreement_command(repo, capsys):
     assert main(["--root", str(repo.root), "agreement"]) == 0
     out = capsys.readouterr().out
@@ -115,6 +104,16 @@ BREAKERS = {
                                     "new.txt: seed file has no row in the manifest"),
     "config typo": (lambda p: (p.experiments / "majority.yaml").write_text("model:\n  name: majority\nseed: [1]\n"),
                     "majority.yaml:3: unknown key 'seed' in the config"),
+    "subfolder in seeds": (lambda p: (p.seeds / "drafts").mkdir(),
+                           "seeds/drafts: the seeds folder holds only manifest.csv and the .txt files it names"),
+    "stray file in seeds": (lambda p: (p.seeds / "NOTES.md").write_text("to do\n"),
+                            "seeds/NOTES.md: the seeds folder holds only manifest.csv"),
+    "two manifest rows, one file": (
+        lambda p: add_line(p.seeds / "manifest.csv", "005,001_bb8456ad75e8ae4c.txt,en,,other,copy\n"),
+        "manifest.csv:7: file '001_bb8456ad75e8ae4c.txt' already named on line 3"),
+    "manifest file outside seeds": (
+        lambda p: add_line(p.seeds / "manifest.csv", "005,../labels/x.txt,en,,other,elsewhere\n"),
+        "manifest.csv:7: file '../labels/x.txt' must be letters, digits"),
 }
 
 
@@ -127,11 +126,41 @@ def test_bad_input_names_file_and_line_exits_non_zero_and_writes_nothing(project
     assert not (project.experiments / "results").exists(), "nothing may be written"
 
 
+@pytest.mark.parametrize("name", ["subfolder in seeds", "stray file in seeds", "two manifest rows, one file"])
+def test_validate_enforces_what_the_seeds_folder_may_hold(project, capsys, name):
+    breaker, message = BREAKERS[name]
+    breaker(project)
+    assert main(["--root", str(project.root), "validate"]) == 1
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change", ["non-breaking-space paragraph", "CRLF", "BOM in a seed", "BOM in the manifest"])
+def test_odd_white_space_line_endings_and_byte_order_marks_are_accepted(project, capsys, change):
+    """The paragraphs, their ids and hashes stay as they were, so every gold label stays valid."""
+    seed, manifest = project.seeds / "003_d2b4167f36a34aa6.txt", project.seeds / "manifest.csv"
+    before = [(p.id, p.sha256) for p in project.corpus().paragraphs]
+    if change == "non-breaking-space paragraph":
+        seed.write_text(seed.read_text().replace("\n\n", "\n\n\xa0\xa0\u2003\n\n", 1))
+    elif change == "CRLF":
+        seed.write_bytes(seed.read_bytes().replace(b"\n", b"\r\n"))
+    else:
+        path = seed if change == "BOM in a seed" else manifest
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert main(["--root", str(project.root), "validate"]) == 0, capsys.readouterr().err
+    assert [(p.id, p.sha256) for p in project.corpus().paragraphs] == before
+
+
 def test_an_unwritable_output_folder_fails_before_any_work(project, tmp_path, capsys):
     (tmp_path / "taken").write_text("a file where the folder should be")
     out = tmp_path / "taken" / "results"
     assert main(["--root", str(project.root), "run", str(project.experiments / "majority.yaml"), "--out", str(out)]) == 1
-    assert f"{out / 'records'}: cannot write results here" in capsys.readouterr().err
+    assert f"{tmp_path / 'taken'}: cannot write {out / 'records' / 'majority.json'}: {tmp_path / 'taken'} is a file" in \
+        capsys.readouterr().err
+
+
+def redescribe(config):
+    """A change to a config that changes its record but none of its numbers."""
+    config.write_text(re.sub(r"^description: .*$", "description: rerun", config.read_text(), flags=re.MULTILINE))
 
 
 def test_an_interrupted_run_leaves_earlier_results_intact(project, capsys, monkeypatch):
@@ -151,8 +180,7 @@ def test_an_interrupted_run_leaves_earlier_results_intact(project, capsys, monke
         return real(*args, **kwargs)
 
     monkeypatch.setattr(bench.evaluation.runner, "run_evaluation", interrupted)
-    (project.experiments / "majority.yaml").write_text(
-        (project.experiments / "majority.yaml").read_text() + "description: rerun\n")
+    redescribe(project.experiments / "majority.yaml")
     assert main(["--root", str(project.root), "run", *configs]) == 130
     after = {p.name: p.read_bytes() for p in records.iterdir()}
     assert set(after) == set(before), "no temporary file is left behind"
@@ -169,8 +197,7 @@ def test_a_killed_run_leaves_only_whole_records(project):
     records = project.records
     earlier = {path.name: path.read_bytes() for path in records.glob("*.json")}
     for name in ("majority", "tfidf", "stratified"):
-        path = project.experiments / f"{name}.yaml"
-        path.write_text(path.read_text() + "description: rerun\n")
+        redescribe(project.experiments / f"{name}.yaml")
     child = subprocess.Popen([sys.executable, "-m", "bench.cli", "--root", str(project.root), "run", *configs],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert child.stderr is not None
@@ -205,3 +232,159 @@ def test_the_multi_target_recipe_runs_and_prints_per_target_and_pooled_scores(tm
     assert result["scores"]["f_avg"]["mean"] > 0.9 > 0.5 > json.loads(
         (tmp_path / "results" / "records" / "multitarget_svm_blind.json").read_text())["results"][0]["scores"]["f_avg"]["mean"]
     assert "**" in pooled["multitarget_svm_per_target"]
+
+
+# Bad input, round two: each case ends in `error: FILE:LINE: message`, exit 1, and no file written or changed.
+
+def files_under(root) -> dict:
+    from pathlib import Path
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def ran(project):
+    """The project after a run of two cheap experiments, so that there are records and tables to protect."""
+    configs = [str(project.experiments / f"{name}.yaml") for name in ("majority", "stratified")]
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    return project
+
+
+def refused(project, capsys, arguments, message, watch=None):
+    """Run bench; it must fail with the message and leave every file under `watch` (the checkout) as it was."""
+    watch = watch or project.root
+    before = files_under(watch)
+    assert main(["--root", str(project.root), *arguments]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert files_under(watch) == before, "nothing may be written or changed"
+
+
+@pytest.mark.parametrize("name", ["../performance", "../../../../elsewhere/x", ".hidden", "a b", "x/y", ""])
+def test_a_config_name_must_be_a_plain_identifier(ran, capsys, tmp_path, name):
+    config = ran.experiments / "zz_named.yaml"
+    config.write_text(f"name: '{name}'\nmodel:\n  name: majority\n")
+    refused(ran, capsys, ["run"], f"zz_named.yaml:1: the experiment's name {name!r} must be letters, digits")
+    refused(ran, capsys, ["run", str(config), "--out", str(tmp_path / "o")], "must be letters, digits", tmp_path)
+
+
+@pytest.mark.parametrize("config, message", [
+    ("model: {name: majority}\nbootstrap: {confidence: 95}", "zz_bad.yaml:2: 'bootstrap.confidence' must be a number between 0 and 1"),
+    ("model: {name: majority}\nbootstrap:\n  seed: abc", "zz_bad.yaml:3: 'bootstrap.seed' must be an integer from 0 to 4294967295"),
+    ("model: {name: majority}\nbootstrap:\n  resamples: 10\n  confidence: high", "zz_bad.yaml:4: 'bootstrap.confidence' must be a number"),
+    ("model: {name: majority}\nbootstrap: {resamples: 0}", "zz_bad.yaml:2: 'bootstrap.resamples' must be a positive integer"),
+    ("model: {name: majority}\nbootstrap: 5", "zz_bad.yaml:2: 'bootstrap' must be a mapping"),
+    ("model: {name: majority}\nseeds: [true, false]", "zz_bad.yaml:2: 'seeds' must be a non-empty list of integers"),
+    ("model: {name: majority}\nseeds: [4294967296]", "zz_bad.yaml:2: 'seeds' must be a non-empty list of integers from 0 to 4294967295"),
+    ("model: {name: majority}\nmodel:\n  name: tfidf", "zz_bad.yaml:2: key 'model' given twice (first on line 1)"),
+    ("model: {name: tfidf, params: {classifier__C: -1}}", "zz_bad.yaml:1: model 'tfidf': The 'C' parameter of LogisticRegression must be a float in the range (0.0, inf]. Got -1 instead."),
+    ("model: {name: tfidf, params: {features__word__ngram_range: [2, 1]}}", "model 'tfidf': Invalid value for ngram_range=(2, 1)"),
+    ("model: {name: tfidf, params: {classifier__penalty: l1}}", "Solver lbfgs supports only 'l2' or None penalties"),
+    ("model: {name: svm, grid: {classifier__C: [1, -1]}}", "zz_bad.yaml:1: model.grid: The 'C' parameter of LinearSVC"),
+    ("model: {name: fine_tuned, params: {epochs: 0}}", "The 'epochs' parameter of FineTunedClassifier must be an int in the range [1, inf)"),
+    ("model: {name: encoder_logreg, params: {C: high}}", "The 'C' parameter of EncoderClassifier must be a float"),
+    ("model: {name: prompted_lm, params: {dtype: float16}}", "The 'dtype' parameter of PromptedLanguageModel must be a str among"),
+    ("model: {name: tfidf, params: {1: 2}}", "zz_bad.yaml:1: 'model.params' must be a mapping of parameter names to values"),
+])
+def test_every_value_is_checked_before_any_record_is_rewritten(ran, capsys, config, message):
+    """Types, ranges and model parameters (by the estimators' own constraints) fail before the first experiment:
+    the committed records of the earlier configs (alphabetically first) stay as they were."""
+    (ran.experiments / "zz_bad.yaml").write_text(config + "\n")
+    refused(ran, capsys, ["run"], message)
+
+
+def test_two_configs_with_the_same_name_are_refused_naming_both_files(ran, capsys):
+    (ran.experiments / "zz_copy.yaml").write_text("name: majority\nmodel:\n  name: tfidf\n")
+    refused(ran, capsys, ["run"], f"zz_copy.yaml: experiment name 'majority' is also the name of "
+                                  f"{ran.experiments / 'majority.yaml'}")
+
+
+def test_every_destination_is_checked_before_the_first_write(ran, capsys, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "tables").write_text("a file where a folder must be")
+    config = str(ran.experiments / "majority.yaml")
+    refused(ran, capsys, ["run", config, "--out", str(out)], f"{out / 'tables'} is a file, not a folder", tmp_path)
+    shutil.rmtree(ran.results / "figures")
+    (ran.results / "figures").write_text("a file where a folder must be")
+    refused(ran, capsys, ["run", config], f"{ran.results / 'figures'} is a file, not a folder")
+    (ran.results / "figures").unlink()
+    shutil.rmtree(ran.results / "tables")
+    (ran.results / "tables" / "results.md").mkdir(parents=True)
+    refused(ran, capsys, ["run", config], f"{ran.results / 'tables' / 'results.md'}: is a folder, but a file must be")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_a_read_only_results_folder_is_refused_before_the_first_write(ran, capsys):
+    tables = ran.results / "tables"
+    tables.chmod(0o555)
+    try:
+        refused(ran, capsys, ["run", str(ran.experiments / "majority.yaml")], f"{tables}: cannot write here")
+    finally:
+        tables.chmod(0o755)
+
+
+def test_a_folder_even_root_cannot_write_in_is_refused_before_the_first_write(ran, capsys, tmp_path):
+    import tempfile
+    try:
+        with tempfile.TemporaryFile(dir="/sys"):
+            pytest.skip("/sys is writable here")
+    except OSError:
+        pass
+    refused(ran, capsys, ["run", str(ran.experiments / "majority.yaml"), "--out", "/sys/bench-results"],
+            "/sys: cannot write here")
+
+
+def test_run_check_refuses_a_config_outside_the_checkout(ran, capsys, tmp_path):
+    outside = tmp_path / "mine.yaml"
+    outside.write_text("model:\n  name: majority\n")
+    refused(ran, capsys, ["run", "--check", str(outside)], f"{outside}: `run --check` reruns the checkout's own configs")
+
+
+def test_run_check_without_records_says_so(project, capsys):
+    refused(project, capsys, ["run", "--check"], "no committed records to check")
+
+
+def test_run_check_removes_the_scratch_copies_of_killed_checks(ran, monkeypatch, tmp_path):
+    import tempfile
+
+    import bench.workflows.experiments as experiments
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    abandoned = tmp_path / f"bench-check-{dead.pid}-x1"
+    live = tmp_path / f"bench-check-{os.getpid()}-x2"
+    for folder in (abandoned, live):
+        (folder / "seeds").mkdir(parents=True)
+    experiments.remove_abandoned_scratch()
+    assert not abandoned.exists() and live.exists()
+
+
+def test_a_terminated_check_cleans_up_its_scratch_copy(ran, tmp_path):
+    """SIGTERM (as `timeout` sends) is handled as Ctrl-C is: the scratch copy goes."""
+    import signal
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    child = subprocess.Popen([sys.executable, "-m", "bench.cli", "--root", str(ran.root), "run", "--check",
+                              str(ran.experiments / "majority.yaml"), str(ran.experiments / "stratified.yaml")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment)
+    assert child.stderr is not None
+    for line in child.stderr:
+        if line.startswith("finished majority"):
+            break
+    assert list(tmp_path.glob("bench-check-*")), "the check is running in its scratch copy"
+    child.send_signal(signal.SIGTERM)
+    rest = child.stderr.read()
+    assert child.wait() == 130 and "interrupted" in rest and "Traceback" not in rest
+    assert not list(tmp_path.glob("bench-check-*"))
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(repo):
+    """`bench agreement | head -1`: the reader has gone before bench writes everything."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has left
+    try:
+        writer = subprocess.run([sys.executable, "-m", "bench.cli", "--root", str(repo.root), "agreement"],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in writer.stderr and "BrokenPipeError" not in writer.stderr
+    assert writer.returncode == 1

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..files import BenchError, read_csv, read_text, sha256_text
+from ..files import BenchError, check_name, read_csv, read_text, sha256_text
 
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("doc", "file", "language", "date", "story", "source")
@@ -16,7 +16,11 @@ LANGUAGES = ("en", "nl")
 # Some sources glue a metadata prefix such as " date 2023-06 " to the first paragraph.
 METADATA_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s+")
 DATE = re.compile(r"\A\d{4}-\d{2}(?:-\d{2})?\Z")
-BLANK_LINE = re.compile(r"[ \t\r\f\v]*")
+# Every character Python counts as white space (str.isspace), and the invisible ones it does not: zero-width
+# spaces and joiners, the word joiner and a stray byte-order mark. A line of nothing else is a blank line.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+              "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000" "\u200b\u200c\u200d\u2060\ufeff")
+SEED_SUFFIX = ".txt"
 
 
 @dataclass(frozen=True)
@@ -66,22 +70,27 @@ class Corpus:
         return [ids for ids in groups.values() if len(ids) > 1]
 
 
+def seed_text(raw: str) -> str:
+    """A seed file's text as it is split and hashed: without a leading byte-order mark, every line ending `\\n`."""
+    return raw.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def split_paragraphs(text: str) -> list[tuple[int, str]]:
     """Blocks separated by blank lines, as (first line number, text without surrounding white space)."""
     blocks: list[tuple[int, str]] = []
     current: list[str] = []
     start = 0
     for number, line in enumerate(text.split("\n"), start=1):
-        if BLANK_LINE.fullmatch(line):
+        if not line.strip(WHITESPACE):
             if current:
-                blocks.append((start, "\n".join(current).strip()))
+                blocks.append((start, "\n".join(current).strip(WHITESPACE)))
                 current = []
         else:
             if not current:
                 start = number
             current.append(line)
     if current:
-        blocks.append((start, "\n".join(current).strip()))
+        blocks.append((start, "\n".join(current).strip(WHITESPACE)))
     return blocks
 
 
@@ -101,6 +110,7 @@ def read_manifest(root: Path) -> list[tuple[int, Document]]:
     rows = list(read_csv(path))
     documents: list[tuple[int, Document]] = []
     seen: dict[str, int] = {}
+    files: dict[str, int] = {}
     for line, row in rows:
         missing = [c for c in MANIFEST_COLUMNS if c not in row]
         if missing:
@@ -110,6 +120,11 @@ def read_manifest(root: Path) -> list[tuple[int, Document]]:
             raise BenchError(f"document id {doc.doc!r} must be non-empty and without '-'", path, line)
         if doc.doc in seen:
             raise BenchError(f"document id {doc.doc!r} already used on line {seen[doc.doc]}", path, line)
+        if not check_name(doc.file, "file", path, line).endswith(SEED_SUFFIX):
+            raise BenchError(f"file {doc.file!r} must be the name of a {SEED_SUFFIX} file", path, line)
+        if doc.file in files:
+            raise BenchError(f"file {doc.file!r} already named on line {files[doc.file]}", path, line)
+        files[doc.file] = line
         if doc.language not in LANGUAGES:
             raise BenchError(f"language {doc.language!r} is not one of {', '.join(LANGUAGES)}", path, line)
         if doc.date and not DATE.match(doc.date):
@@ -127,15 +142,19 @@ def load_corpus(root: Path) -> Corpus:
     manifest_path = root / MANIFEST
     documents = read_manifest(root)
     listed = {doc.file for _, doc in documents}
-    for path in sorted(root.glob("*.txt")):
-        if path.name not in listed:
+    for path in sorted(root.iterdir()):
+        if path.name.endswith(SEED_SUFFIX) and path.name not in listed:
             raise BenchError("seed file has no row in the manifest", path)
+        if path.name != MANIFEST and path.name not in listed:
+            raise BenchError(f"the seeds folder holds only {MANIFEST} and the {SEED_SUFFIX} files it names; move this "
+                             "elsewhere", path)
     paragraphs: list[Paragraph] = []
     for line, doc in documents:
         path = root / doc.file
         if not path.is_file():
-            raise BenchError(f"manifest names {doc.file!r}, which does not exist", manifest_path, line)
-        text = read_text(path)
+            raise BenchError(f"manifest names {doc.file!r}, which does not exist" if not path.exists() else
+                             f"manifest names {doc.file!r}, which is not a file", manifest_path, line)
+        text = seed_text(read_text(path))
         metadata, body = strip_metadata(text)
         if metadata.get("date") and doc.date and metadata["date"] != doc.date:
             raise BenchError(
@@ -152,3 +171,8 @@ def load_corpus(root: Path) -> Corpus:
                 story=doc.story, text=block, sha256=sha256_text(block), line=first_line + offset,
             ))
     return Corpus(root, tuple(d for _, d in documents), tuple(paragraphs))
+
+
+def seed_files(corpus: Corpus) -> list[Path]:
+    """The files the corpus is read from: the manifest and the seed files it names."""
+    return [corpus.root / MANIFEST, *(corpus.root / d.file for d in corpus.documents)]

@@ -9,8 +9,9 @@ from pathlib import Path
 import yaml
 from sklearn.base import clone
 
-from ..files import BenchError, read_text
-from ..models import build_model
+from ..files import BenchError, check_name, read_text
+from ..models import build_model, rehearse
+from ..models.registry import as_parameters, checked
 from . import external
 from .external import DatasetSpec
 from .settings import DEFAULT_FOLDS, SETTINGS
@@ -20,6 +21,8 @@ CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "se
                "folds", "dataset", "definitions", "per_target", "metric")
 METRICS = ("macro_f1", "f_avg")
 PER_TARGET = (False, True, "fallback")
+MAX_SEED = 2**32 - 1  # numpy's legacy generators, which scikit-learn uses, take no larger seed
+MAX_RESAMPLES = 1_000_000
 MODEL_KEYS = ("name", "params", "grid")
 BOOTSTRAP_KEYS = ("resamples", "seed", "confidence")
 DATASET_KEYS = ("path", "format", "encoding", "columns", "name", "labels", "poles", "language", "definitions")
@@ -65,6 +68,21 @@ def _check_keys(node: yaml.MappingNode, allowed: Sequence[str], path: Path, wher
     return lines
 
 
+def _unique_keys(node: yaml.Node, path: Path) -> None:
+    """Refuse a key given twice in one mapping, anywhere in the document: YAML would keep the last silently."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else id(key)
+            if name in seen:
+                raise BenchError(f"key {name!r} given twice (first on line {seen[name]})", path, key.start_mark.line + 1)
+            seen[name] = key.start_mark.line + 1
+            _unique_keys(value, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _unique_keys(item, path)
+
+
 def _mapping(node: yaml.Node | None) -> yaml.MappingNode | None:
     return node if isinstance(node, yaml.MappingNode) else None
 
@@ -83,6 +101,7 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
     mapping = _mapping(root)
     if mapping is None:
         raise BenchError("an experiment config must be a mapping", path, 1)
+    _unique_keys(mapping, path)
     lines = _check_keys(mapping, CONFIG_KEYS, path, "the config")
     nodes = {key.value: value for key, value in mapping.value}
     model_node = _mapping(nodes.get("model"))
@@ -90,8 +109,9 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
         raise BenchError("'model' must be a mapping with a 'name'", path, lines.get("model", 1))
     model_lines = _check_keys(model_node, MODEL_KEYS, path, "model")
     bootstrap = data.get("bootstrap") or {}
+    bootstrap_lines = {}
     if bootstrap_node := _mapping(nodes.get("bootstrap")):
-        _check_keys(bootstrap_node, BOOTSTRAP_KEYS, path, "bootstrap")
+        bootstrap_lines = _check_keys(bootstrap_node, BOOTSTRAP_KEYS, path, "bootstrap")
 
     def string_list(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         value = data.get(key, list(default))
@@ -105,12 +125,14 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
         return tuple(value)
 
     seeds = data.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(integer(s) for s in seeds):
-        raise BenchError("'seeds' must be a non-empty list of integers", path, lines.get("seeds"))
+    if not isinstance(seeds, list) or not seeds or not all(seed_value(s) for s in seeds):
+        raise BenchError(f"'seeds' must be a non-empty list of integers from 0 to {MAX_SEED}", path, lines.get("seeds"))
     params = data["model"].get("params") or {}
-    if not isinstance(params, dict):
-        raise BenchError("'model.params' must be a mapping", path, model_lines.get("params"))
-    resamples, bootstrap_seed, confidence = check_bootstrap(bootstrap, path, lines.get("bootstrap"))
+    if not isinstance(params, dict) or not all(isinstance(key, str) for key in params):
+        raise BenchError("'model.params' must be a mapping of parameter names to values", path,
+                         model_lines.get("params"))
+    name = check_name(str(data.get("name", path.stem)), "the experiment's name", path, lines.get("name", 1))
+    resamples, bootstrap_seed, confidence = check_bootstrap(bootstrap, path, lines.get("bootstrap"), bootstrap_lines)
     sizes = data.get("train_sizes", [])
     if not isinstance(sizes, list) or not all(
             (integer(n) and n >= 2) or (isinstance(n, float) and 0 < n <= 1) for n in sizes):
@@ -128,7 +150,7 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
                              path, lines[local[0]])
     defaults = Config("", "")
     config = Config(
-        name=str(data.get("name", path.stem)), model=str(data["model"]["name"]), params=params,
+        name=name, model=str(data["model"]["name"]), params=params,
         tasks=(dataset.task_name,) if dataset else string_list("tasks", defaults.tasks),
         settings=() if dataset and "settings" not in data else string_list("settings", defaults.settings),
         kinds=() if dataset else string_list("kinds", defaults.kinds), seeds=tuple(seeds), resamples=resamples,
@@ -141,15 +163,16 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
     )
     try:
         model = build_model(config.model, config.params)
+        rehearse(config.model, model)
     except BenchError as err:
         raise BenchError(err.message, path, model_lines.get("params" if params else "name")) from None
     for candidates in config.grid:
-        for name, values in candidates.items():
+        for parameter, values in candidates.items():
             for value in values:
                 try:
-                    clone(model).set_params(**{name: value})
-                except ValueError as err:
-                    raise BenchError(f"model.grid: {err}", path, model_lines.get("grid")) from None
+                    rehearse(config.model, checked(clone(model).set_params(**as_parameters({parameter: value}))))
+                except (BenchError, ValueError, TypeError) as err:
+                    raise BenchError(f"model.grid: {getattr(err, 'message', err)}", path, model_lines.get("grid")) from None
     return config
 
 
@@ -166,17 +189,26 @@ def integer(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_bootstrap(block, path: Path, line: int | None) -> tuple[int, int, float]:
-    """(resamples, seed, confidence) of the `bootstrap` block, each checked before any experiment runs."""
+def seed_value(value) -> bool:
+    """A seed numpy, scikit-learn and torch all accept."""
+    return integer(value) and 0 <= value <= MAX_SEED
+
+
+def check_bootstrap(block, path: Path, line: int | None, lines: dict[str, int] | None = None) -> tuple[int, int, float]:
+    """(resamples, seed, confidence) of the `bootstrap` block, each checked before any experiment runs; `lines`
+    gives each key's line where the block is a YAML mapping."""
     if not isinstance(block, dict):
         raise BenchError("'bootstrap' must be a mapping of resamples, seed and confidence", path, line)
+    at = {key: (lines or {}).get(key, line) for key in BOOTSTRAP_KEYS}
     resamples, seed, confidence = block.get("resamples", 1000), block.get("seed", 0), block.get("confidence", 0.95)
-    if not integer(resamples) or resamples < 1:
-        raise BenchError("'bootstrap.resamples' must be a positive integer", path, line)
-    if not integer(seed) or seed < 0:
-        raise BenchError("'bootstrap.seed' must be a non-negative integer", path, line)
+    if not integer(resamples) or not 1 <= resamples <= MAX_RESAMPLES:
+        raise BenchError(f"'bootstrap.resamples' must be a positive integer of at most {MAX_RESAMPLES}", path,
+                         at["resamples"])
+    if not seed_value(seed):
+        raise BenchError(f"'bootstrap.seed' must be an integer from 0 to {MAX_SEED}", path, at["seed"])
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
-        raise BenchError("'bootstrap.confidence' must be a number between 0 and 1, such as 0.95", path, line)
+        raise BenchError("'bootstrap.confidence' must be a number between 0 and 1, such as 0.95", path,
+                         at["confidence"])
     return resamples, seed, float(confidence)
 
 

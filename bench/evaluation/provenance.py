@@ -12,7 +12,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from ..data.corpus import Corpus
+from ..data.corpus import Corpus, seed_files
 from ..data.labels import GOLD
 from ..files import sha256_files
 from .config import Config
@@ -94,4 +94,4 @@ def device() -> dict:
 
 def benchmark_sha256(corpus: Corpus, labels_dir: Path) -> str:
     """One hash over the seed files, the manifest and the gold labels."""
-    return sha256_files([*corpus.root.glob("*"), labels_dir / GOLD])
+    return sha256_files([*seed_files(corpus), labels_dir / GOLD])

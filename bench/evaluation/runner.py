@@ -262,8 +262,13 @@ def joblib_backend(name: str) -> str:
             from ray.util.joblib import register_ray
             register_ray()  # joins the cluster in RAY_ADDRESS, else starts a local one
         elif name == "dask":
-            from dask.distributed import Client  # joblib's dask backend runs on the current client
-            Client()  # the scheduler in DASK_SCHEDULER_ADDRESS, or a local cluster
+            from dask.distributed import Client, get_client  # joblib's dask backend runs on the current client
+            try:
+                get_client()
+            except ValueError:  # none yet: join the scheduler in DASK_SCHEDULER_ADDRESS, or start a local cluster
+                Client()
     except ImportError:
         raise BenchError(f"the {name} backend needs its package: pip install '{BACKENDS[name]}'") from None
+    except OSError as err:  # an unreachable scheduler or cluster: dask raises OSError, Ray ConnectionError
+        raise BenchError(f"the {name} backend could not connect: {err}") from None
     return name

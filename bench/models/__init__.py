@@ -12,10 +12,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .registry import MODELS, Family, build_model, configured, fold_name, register
+from .registry import MODELS, Family, build_model, configured, fold_name, register, rehearse
 
 for _module in pkgutil.iter_modules(__path__):
     if not _module.ispkg and _module.name != "registry":
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["MODELS", "Family", "build_model", "configured", "fold_name", "register"]
+__all__ = ["MODELS", "Family", "build_model", "configured", "fold_name", "register", "rehearse"]

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from .encoding.encoders import embed
-from .registry import register
+from .registry import BALANCED, POSITIVE_INTEGER, POSITIVE_NUMBER, SEED, register
 
 
 @register("encoder_logreg", rank=6, needs_torch=True)
@@ -31,6 +31,9 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         Whether the stance target is an input too: each (target, text) pair is embedded as one input,
         "target: text", so one joint model serves every target.
     """
+
+    _parameter_constraints = {"encoder": [str], "C": POSITIVE_NUMBER, "max_iter": POSITIVE_INTEGER,
+                              "class_weight": BALANCED, "random_state": SEED, "target_features": ["boolean"]}
 
     def __init__(self, encoder: str = "multilingual-e5-small", C: float = 1.0, max_iter: int = 1000,
                  class_weight: str | None = "balanced", random_state: int | None = None,

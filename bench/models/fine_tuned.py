@@ -10,7 +10,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 
 from .encoding.encoders import PREFIXES
-from .registry import register
+from .registry import (
+    BALANCED,
+    NON_NEGATIVE_INTEGER,
+    NON_NEGATIVE_NUMBER,
+    POSITIVE_INTEGER,
+    POSITIVE_NUMBER,
+    PROBABILITY,
+    SEED,
+    register,
+)
 
 # Lower-layer states by checkpoint, split layer, truncation and input: frozen layers give the same
 # output in every fold and seed, so each paragraph passes through them once per process.
@@ -59,6 +68,14 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
     """
 
     staged_parameter = "epochs"
+    _parameter_constraints = {
+        "checkpoint": [str], "epochs": POSITIVE_INTEGER, "learning_rate": POSITIVE_NUMBER,
+        "batch_size": POSITIVE_INTEGER, "weight_decay": NON_NEGATIVE_NUMBER,
+        "warmup_epochs": NON_NEGATIVE_NUMBER, "max_grad_norm": POSITIVE_NUMBER,
+        "class_weight": BALANCED, "dropout": PROBABILITY, "max_length": POSITIVE_INTEGER,
+        "trainable_layers": [*NON_NEGATIVE_INTEGER, None], "text_pair": ["boolean"],
+        "device": [str], "random_state": SEED,
+    }
 
     def __init__(self, checkpoint: str = "multilingual-e5-small", epochs: int = 8, learning_rate: float = 1e-4,
                  batch_size: int = 16, weight_decay: float = 0.01, warmup_epochs: float = 1.0,

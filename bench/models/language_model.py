@@ -9,8 +9,9 @@ import time
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
 
-from .registry import register
+from .registry import NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, SEED, register
 
 DTYPES = ("auto", "float32", "bfloat16")
 TOPIC_INSTRUCTION = ("Classify the paragraph from a news article: answer with the one label whose definition "
@@ -63,6 +64,10 @@ class PromptedLanguageModel(ClassifierMixin, BaseEstimator):
     tokens that went through the model, fewer thanks to the reuse), `predict_seconds_` and
     `tokens_per_second_` (tokens processed per second).
     """
+
+    _parameter_constraints = {"checkpoint": [str, None], "label_definitions": [dict, None],
+                              "shots": NON_NEGATIVE_INTEGER, "max_length": POSITIVE_INTEGER,
+                              "batch_size": POSITIVE_INTEGER, "dtype": [StrOptions(set(DTYPES))], "random_state": SEED}
 
     def __init__(self, checkpoint: str | None = None, label_definitions: dict | None = None, shots: int = 0,
                  max_length: int = 256, batch_size: int = 8, dtype: str = "auto", random_state: int | None = None):

@@ -36,6 +36,8 @@ class FilePredictions(ClassifierMixin, BaseEstimator):
         Filled by the harness: the task's name, and the fold being evaluated (`evaluation/fold`).
     """
 
+    _parameter_constraints = {"path": [str, None], "task": [str, None], "fold": [str, None]}
+
     def __init__(self, path: str | None = None, task: str | None = None, fold: str | None = None):
         self.path = path
         self.task = task

@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils._param_validation import Interval, StrOptions  # what scikit-learn's own estimators declare with
 
 from ..files import BenchError
 
@@ -33,6 +35,15 @@ class Family:
 
 MODELS: dict[str, Family] = {}
 
+# Parameter constraints the harness's own estimators share, in scikit-learn's `_parameter_constraints` form.
+SEED = [Interval(Integral, 0, 2**32 - 1, closed="both"), None]  # numpy and torch take seeds below 2**32
+POSITIVE_INTEGER = [Interval(Integral, 1, None, closed="left")]
+POSITIVE_NUMBER = [Interval(Real, 0, None, closed="neither")]
+NON_NEGATIVE_INTEGER = [Interval(Integral, 0, None, closed="left")]
+NON_NEGATIVE_NUMBER = [Interval(Real, 0, None, closed="left")]
+PROBABILITY = [Interval(Real, 0, 1, closed="left")]
+BALANCED = [StrOptions({"balanced"}), None]
+
 
 def register(name: str, rank: int, learns: bool = True, needs_torch: bool = False):
     """Decorator: register a function or estimator class that builds the model with its defaults."""
@@ -52,9 +63,45 @@ def build_model(name: str, params: dict | None = None) -> BaseEstimator:
     if family.needs_torch and importlib.util.find_spec("torch") is None:
         raise BenchError(f"model {name!r} needs the optional transformer dependencies: "
                          "pip install torch==2.13.0 && pip install -e '.[models]'")
+    params = params or {}
+    unnamed = [key for key in params if not isinstance(key, str)]
+    if unnamed:
+        raise BenchError(f"model {name!r}: parameter names must be strings, not {unnamed[0]!r}")
     try:
-        return family.build().set_params(**as_parameters(params or {}))
-    except ValueError as err:
+        return checked(family.build().set_params(**as_parameters(params)))
+    except (ValueError, TypeError) as err:
+        raise BenchError(f"model {name!r}: {err}") from None
+
+
+def checked(model: BaseEstimator) -> BaseEstimator:
+    """The model, once it and every estimator inside it accept their parameters' types and ranges.
+
+    scikit-learn's estimators and the harness's own declare `_parameter_constraints`; checking them here,
+    before any experiment runs, stops a bad value from failing a run half-way. Raises ValueError or TypeError.
+    """
+    inner = [value for value in model.get_params(deep=True).values() if isinstance(value, BaseEstimator)]
+    for estimator in (model, *inner):
+        if getattr(estimator, "_parameter_constraints", None) is not None:
+            estimator._validate_params()
+    return model
+
+
+def rehearse(name: str, model: BaseEstimator) -> None:
+    """Fit a model that needs no transformer library on a tiny made-up sample, so that settings which only
+    clash at fitting time (an n-gram range backwards, a solver without that penalty) fail before any run."""
+    import warnings
+
+    import pandas as pd
+
+    if MODELS[name].needs_torch:
+        return  # loading weights to rehearse would cost more than the check is worth; constraints cover these
+    words = ["alpha beta", "gamma delta", "alpha gamma", "beta delta", "alpha delta", "beta gamma"]
+    sample = pd.DataFrame({"text": words, "target": ["war", "defector"] * 3, "id": [f"x-{i}" for i in range(6)]})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clone(model).fit(sample, ["a", "b", "a", "b", "a", "b"])
+    except (ValueError, TypeError) as err:
         raise BenchError(f"model {name!r}: {err}") from None
 
 

@@ -8,7 +8,7 @@ import tempfile
 
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .registry import register
+from .registry import POSITIVE_INTEGER, POSITIVE_NUMBER, SEED, register
 
 
 @register("setfit", rank=8, needs_torch=True)
@@ -41,6 +41,10 @@ class SetFitClassifier(ClassifierMixin, BaseEstimator):
     random_state : int or None
         Seed of the training order, the dropout and the head.
     """
+
+    _parameter_constraints = {"checkpoint": [str], "num_iterations": POSITIVE_INTEGER, "num_epochs": POSITIVE_INTEGER,
+                              "batch_size": POSITIVE_INTEGER, "body_learning_rate": POSITIVE_NUMBER,
+                              "max_length": POSITIVE_INTEGER, "target_prefix": ["boolean"], "random_state": SEED}
 
     def __init__(self, checkpoint: str = "multilingual-e5-small", num_iterations: int = 20, num_epochs: int = 1,
                  batch_size: int = 16, body_learning_rate: float = 2e-5, max_length: int = 128,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.utils._param_validation import HasMethods
 
 
 class PerTarget(ClassifierMixin, BaseEstimator):
@@ -22,6 +23,8 @@ class PerTarget(ClassifierMixin, BaseEstimator):
         What to do with a target absent from the training data: False raises an error naming it; True
         predicts it with a target-blind copy fitted on every training row.
     """
+
+    _parameter_constraints = {"estimator": [HasMethods(["fit", "predict"]), None], "fallback": ["boolean"]}
 
     def __init__(self, estimator: BaseEstimator | None = None, fallback: bool = False):
         self.estimator = estimator
@@ -65,6 +68,8 @@ class TargetConditioned(TransformerMixin, BaseEstimator):
     features : transformer
         Turns the frame (text and target columns) into a feature matrix, such as the TF-IDF n-grams.
     """
+
+    _parameter_constraints = {"features": [HasMethods(["fit", "transform"]), None]}
 
     def __init__(self, features: TransformerMixin | None = None):
         self.features = features

@@ -23,6 +23,8 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         are described toward that target.
     """
 
+    _parameter_constraints = {"encoder": [str], "label_definitions": [dict, None]}
+
     def __init__(self, encoder: str = "multilingual-e5-small", label_definitions: dict | None = None):
         self.encoder = encoder
         self.label_definitions = label_definitions

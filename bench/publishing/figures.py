@@ -21,10 +21,13 @@ def _pyplot():
     return plt
 
 
+FORMATS = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None}}
+
+
 def save(figure, folder: Path, name: str) -> list[Path]:
     """PNG for the README and PDF for papers, without timestamps, so a rerun writes the same bytes."""
     written = []
-    for extension, metadata in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
+    for extension, metadata in FORMATS.items():
         buffer = io.BytesIO()
         figure.savefig(buffer, format=extension, dpi=150, bbox_inches="tight", metadata=metadata)
         atomic_write(folder / f"{name}.{extension}", buffer.getvalue())

@@ -8,6 +8,17 @@ from ..files import BenchError
 from .release import MARKER
 
 
+def check_repo_id(repo_id: str) -> str:
+    """A repository id the Hub accepts (`name` or `namespace/name`), checked before any work or network."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        raise BenchError(f"invalid dataset repository id: {err}") from None
+    return repo_id
+
+
 def push(folder: Path, repo_id: str, private: bool, commit: str) -> str:
     """Upload the export in one commit that names the project's commit; returns the commit URL."""
     from huggingface_hub import DatasetCard, HfApi, get_token

@@ -100,6 +100,17 @@ OUTPUTS: tuple[Output, ...] = (
 )
 
 
+def destinations(results_dir: Path, benchmark: bool = True) -> list[Path]:
+    """Every file a publication may write into the results folder, to check before anything is written."""
+    found = []
+    for output in OUTPUTS:
+        if output.benchmark and not benchmark:
+            continue
+        target = results_dir / output.path
+        found += [target.with_name(f"{target.name}.{e}") for e in figures.FORMATS] if output.figure else [target]
+    return found
+
+
 def text_outputs(benchmark: bool = True) -> list[str]:
     """The text files a publication writes: what the reproducibility gate compares."""
     return [o.path for o in OUTPUTS if not o.figure and (benchmark or not o.benchmark)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..evaluation.config import Config
 from ..evaluation.settings import SETTINGS
-from ..files import BenchError, atomic_write, dump_json, read_text
+from ..files import BenchError, atomic_write, check_name, dump_json, read_text
 from ..models import MODELS, build_model
 
 HEADLINE = "multilingual:all"  # the evaluation the results page and the figures single out
@@ -16,7 +16,7 @@ HEADLINE = "multilingual:all"  # the evaluation the results page and the figures
 def write_record(records_dir: Path, config: Config, results: list[dict], origin: dict,
                  dataset: dict | None = None) -> Path:
     """The experiment's record, written whole or not at all."""
-    path = records_dir / f"{config.name}.json"
+    path = records_dir / f"{check_name(config.name, 'the experiment name')}.json"
     record = {"experiment": config.name, "model": config.model, "learning_curve": bool(config.train_sizes),
               "metric": config.metric, "per_target": config.per_target, "marks": marks(config, origin),
               "description": config.description, "provenance": origin, "results": results}

@@ -31,6 +31,11 @@ CHANGELOG = """- **0.2.0**: every number changed. Settings hold stories out (lea
   aligned across the languages). The zero-shot baseline is named codebook zero-shot, beside a generic one.
 - **0.1.0**: first release."""
 MARKER = ".deserter-bench-export"
+LICENSE_FILE = "LICENSE.md"  # what the card's `license_link` names, as the Hub asks with `license: other`
+LICENCE = """The labels and the code are released under the MIT licence. The texts are excerpts of news articles whose
+copyright stays with their publishers; they are shared unedited for non-commercial research on text
+classification.
+"""
 CITATION = """@misc{deserter_bench,
   title  = {deserter-bench: topic and stance detection on Dutch and English news about Russian deserters},
   year   = {2026},
@@ -71,7 +76,7 @@ REBUILD_MAIN = """
 def main(export: Path, articles: Path) -> None:
     texts = {}
     for doc, name in FILES.items():
-        raw = (articles / name).read_text(encoding="utf-8").lstrip("\\ufeff").replace("\\r\\n", "\\n")
+        raw = seed_text((articles / name).read_text(encoding="utf-8"))
         for position, (_, block) in enumerate(split_paragraphs(strip_metadata(raw)[1]), start=1):
             texts[f"{doc}-{position:02d}"] = block
     hashes = {}
@@ -105,9 +110,10 @@ def rebuild_script(corpus: Corpus) -> str:
         'checked against the export. Needs the `datasets` package.\n"""\n\n'
         "import hashlib\nimport re\nimport sys\nfrom pathlib import Path\n\nimport datasets\n\n"
         f"METADATA_PREFIX = re.compile({corpus_module.METADATA_PREFIX.pattern!r})\n"
-        f"BLANK_LINE = re.compile({corpus_module.BLANK_LINE.pattern!r})\n"
+        f"WHITESPACE = {corpus_module.WHITESPACE!r}\n"
         f"FILES = {json.dumps({d.doc: d.file for d in corpus.documents}, indent=4)}\n\n\n"
-        + "\n\n".join(inspect.getsource(f) for f in (corpus_module.split_paragraphs, corpus_module.strip_metadata))
+        + "\n\n".join(inspect.getsource(f) for f in (corpus_module.seed_text, corpus_module.split_paragraphs,
+                                                          corpus_module.strip_metadata))
         + REBUILD_MAIN)
 
 
@@ -225,6 +231,7 @@ def card(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, records: l
         "language": languages,
         "license": "other",
         "license_name": "research-excerpts",
+        "license_link": LICENSE_FILE,
         "multilinguality": "multilingual",
         "language_creators": ["found"],
         "annotations_creators": ["machine-generated"],
@@ -346,10 +353,7 @@ the war or `against` the defector, so F_avg is computed over the poles that occu
 
 ## Licence
 
-The labels and the code are released under the MIT licence. The texts are excerpts of news articles whose
-copyright stays with their publishers; they are shared unedited for non-commercial research on text
-classification.
-
+{LICENCE}
 ## Citation
 
 ```bibtex
@@ -365,6 +369,8 @@ def check_card(text: str) -> None:
     data = DatasetCard(text).data
     missing = [key for key in ("pretty_name", "language", "license", "task_categories", "size_categories",
                                "annotations_creators", "source_datasets", "configs") if not data.get(key)]
+    if data.get("license") == "other":
+        missing += [key for key in ("license_name", "license_link") if not data.get(key)]
     if missing:
         raise BenchError(f"dataset card lacks metadata: {', '.join(missing)}")
 
@@ -376,12 +382,13 @@ def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema,
     Without `texts`, every text is left empty (ids, hashes and labels stay) and the folder gains a script that
     rebuilds the texts from a user's own copies of the articles, for publishers who cannot redistribute them.
     """
-    out = Path(out)
+    out = Path(out).resolve()  # `export-hf .` must stage beside the folder, not inside it
+    if out.exists() and not out.is_dir():
+        raise BenchError("is a file; export-hf writes a folder", out)
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise BenchError("output folder is not empty and holds no earlier export; choose another", out)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=nearest_folder(out.parent)))
     except OSError as err:
         raise BenchError(f"cannot write: {err.strerror}", out) from None
     try:
@@ -398,14 +405,31 @@ def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema,
         text = card(corpus, rows, schema, records, agreement, texts)
         check_card(text)
         atomic_write(staging / "README.md", text)
+        atomic_write(staging / LICENSE_FILE, LICENCE)
         atomic_write(staging / MARKER, "Written by `bench export-hf`; the folder is replaced on the next export.\n")
         staging.chmod(0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+        if out.exists() and not (out / MARKER).exists():  # an empty folder of the user's: fill it, keep it
+            for entry in sorted(staging.iterdir(), key=lambda e: e.name != MARKER):  # the marker first
+                entry.rename(out / entry.name)
+        else:
+            if out.exists():
+                shutil.rmtree(out)  # only ever an earlier export
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return release_files(out)
+
+
+def nearest_folder(path: Path) -> Path:
+    """The path, or its nearest existing ancestor: a staging folder there can be renamed to anywhere below it."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def is_export(folder: Path) -> bool:
+    return (Path(folder) / MARKER).is_file()
 
 
 def release_files(folder: Path) -> list[Path]:

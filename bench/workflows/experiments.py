@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -10,13 +11,13 @@ from pathlib import Path
 
 from ..evaluation.config import known_names, load_config
 from ..evaluation.provenance import benchmark_sha256, provenance, stale_records
-from ..evaluation.runner import Plan, plan, run_plans
+from ..evaluation.runner import Plan, joblib_backend, plan, run_plans
 from ..evaluation.tasks import tasks_from_schema
-from ..files import BenchError, ensure_writable
+from ..files import BenchError, check_destinations
 from ..publishing.outputs import text_outputs
 from ..publishing.records import load_records, write_record
 from .project import RECORDS, Project, scratch_copy
-from .publish import publish_benchmark, publish_external
+from .publish import publication_files, publish_benchmark, publish_external
 
 
 def run(project: Project, configs: Sequence[str] = (), include_fine_tuning: bool = False, out: str | None = None,
@@ -53,6 +54,12 @@ def plan_experiments(project: Project, paths: list[Path], out: Path | None = Non
     tasks = tasks_from_schema(schema)
     known = known_names(tasks, schema.fields["kind"].labels)
     configs = [load_config(path, known) for path in paths]
+    named: dict[str, Path] = {}
+    for path, config in zip(paths, configs):
+        if config.name in named:
+            raise BenchError(f"experiment name {config.name!r} is also the name of {named[config.name]}; each "
+                             "experiment's record is its name, so names must differ", path)
+        named[config.name] = path
     external = [path for path, config in zip(paths, configs) if config.dataset is not None]
     if external and out is None:
         raise BenchError("an experiment on an external data set needs --out FOLDER, so that its results stay "
@@ -86,7 +93,8 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
     """
     plans = plan_experiments(project, paths, out)
     records_dir = (out or project.results) / RECORDS
-    ensure_writable(records_dir)
+    check_destinations([*(records_dir / f"{p.config.name}.json" for p in plans), *publication_files(project, out)])
+    joblib_backend(backend)  # join a cluster now, so that an unreachable one fails before anything is written
 
     def finished(done: Plan, results: list[dict]) -> None:
         origin = provenance(project.root, done.data_sha256, done.config)
@@ -118,11 +126,14 @@ def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int 
         print("error: the committed records are not current; run `make run` and commit the records", file=sys.stderr)
         return 1
 
-    with tempfile.TemporaryDirectory() as folder:
+    if not project.records.is_dir():
+        raise BenchError("no committed records to check; run `make run` first", project.records)
+    inside = [checkout_config(project, p) for p in configs]
+    remove_abandoned_scratch()
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as folder:
         scratch = scratch_copy(project.root, Path(folder))
         shutil.copytree(project.records, scratch.records)
-        paths = [scratch.experiments / Path(p).relative_to(project.experiments) for p in configs] or \
-            scratch.config_paths()
+        paths = [scratch.experiments / p for p in inside] or scratch.config_paths()
         run_experiments(scratch, paths, jobs, backend)
         publish_benchmark(scratch)
         differences: list[str] = []
@@ -138,6 +149,38 @@ def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int 
         return 1
     print(f"ok: {len(paths)} experiment(s) rerun; the committed tables are reproduced exactly")
     return 0
+
+
+SCRATCH_PREFIX = "bench-check-"  # then the process id, so a later check can tell an abandoned copy
+
+
+def checkout_config(project: Project, config: str) -> Path:
+    """A config's place inside the checkout's experiments folder: only those can be rerun in a scratch copy."""
+    try:
+        return Path(config).resolve().relative_to(project.experiments.resolve())
+    except ValueError:
+        raise BenchError("`run --check` reruns the checkout's own configs; this one is outside "
+                         f"{project.experiments}", config) from None
+
+
+def remove_abandoned_scratch() -> None:
+    """Delete the scratch copies of checks whose process is gone (killed before it could clean up)."""
+    import shutil
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        owner = folder.name.removeprefix(SCRATCH_PREFIX).split("-")[0]
+        if owner.isdigit() and not process_alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def inner_check(project: Project, config_path: str, setting: str = "multilingual", seeds: Sequence[int] = (0, 1, 2),

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..data.corpus import Corpus, load_corpus
 from ..data.labels import LabelRow, load_gold, validate
 from ..data.schema import Schema, load_schema
-from ..files import BenchError
+from ..files import BenchError, check_name
 
 FINE_TUNING = "finetune"  # experiments too slow for the default run, in experiments/finetune/
 GPU = "gpu"  # experiments that need a GPU, in experiments/gpu/: run by `--all` only where one is present
@@ -30,9 +30,7 @@ class Project:
 
     def annotation_log(self, annotator: str) -> Path:
         """An annotator's append-only label file; the id becomes a file name, so it is kept plain."""
-        if not annotator or not annotator.replace("-", "").replace("_", "").isalnum():
-            raise BenchError(f"annotator id {annotator!r} must be letters, digits, '-' or '_'")
-        return self.labels / "annotations" / f"{annotator}.jsonl"
+        return self.labels / "annotations" / f"{check_name(annotator, 'annotator id')}.jsonl"
 
     def schema(self) -> Schema:
         """The label scheme; a folder without GUIDELINES.md is no checkout."""

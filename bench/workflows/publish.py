@@ -7,8 +7,8 @@ from pathlib import Path
 from ..annotation.agreement import agreement
 from ..data.alignment import load_alignment, load_alignment_passes
 from ..data.labels import load_annotations, load_gold
-from ..files import BenchError
-from ..publishing.outputs import Benchmark, publish
+from ..files import BenchError, check_destinations
+from ..publishing.outputs import Benchmark, destinations, publish
 from ..publishing.readme import results_block, update_readme
 from ..publishing.records import load_records
 from ..publishing.tables import per_target_tables
@@ -23,8 +23,14 @@ def existing_records(folder: Path) -> tuple[list[dict], list[dict]]:
     return records, curves
 
 
+def publication_files(project: Project, out: Path | None = None) -> list[Path]:
+    """Every file a publication writes: the benchmark's outputs and its README, or an external run's tables."""
+    return destinations(project.results) + [project.readme] if out is None else destinations(out, benchmark=False)
+
+
 def publish_benchmark(project: Project) -> str:
     """Regenerate every table, page and figure from the records; refresh the README's results block."""
+    check_destinations(publication_files(project))
     schema, corpus = project.schema(), project.corpus()
     records, curves = existing_records(project.records)
     passes = load_annotations(project.labels, schema, corpus)
@@ -40,6 +46,7 @@ def publish_external(out: Path) -> str:
     """The tables of the records in OUT/records, written to OUT/tables; the benchmark's pages stay untouched.
 
     Returns the headline tables, then each target's scores where a data set has several targets."""
+    check_destinations(destinations(out, benchmark=False))
     records = existing_records(out / RECORDS)[0]
     return publish(out, records, []) + per_target_tables(records)
 

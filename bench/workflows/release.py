@@ -10,9 +10,9 @@ from ..data.alignment import load_alignment
 from ..data.labels import load_annotations
 from ..evaluation.provenance import git
 from ..files import BenchError
-from ..publishing.hub import push
+from ..publishing.hub import check_repo_id, push
 from ..publishing.records import load_records
-from ..publishing.release import export, release_files
+from ..publishing.release import export, is_export, release_files
 from .project import Project
 
 
@@ -35,6 +35,10 @@ def export_hf(project: Project, out: str, without_texts: bool = False) -> int:
 def push_hf(project: Project, repo_id: str, private: bool = False, dry_run: bool = False,
             folder: str | None = None) -> int:
     """`bench push-hf`: upload a fresh export (or a given one) in one commit, or list what would go."""
+    check_repo_id(repo_id)
+    if folder and not is_export(Path(folder)):
+        raise BenchError("not a folder written by `bench export-hf`; export first, or upload with huggingface_hub "
+                         "yourself", folder)
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(folder) if folder else Path(scratch) / "release"
         if not folder:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.data.corpus import load_corpus, split_paragraphs, strip_metadata
+from bench.data.corpus import WHITESPACE, load_corpus, seed_text, split_paragraphs, strip_metadata
 from bench.files import BenchError
 
 
@@ -20,11 +20,46 @@ def test_metadata_prefix_is_split_from_the_first_paragraph():
     assert strip_metadata("No prefix here.") == ({}, "No prefix here.")
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
-                        min_size=1).filter(lambda s: s.strip()), max_size=8))
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
+                        min_size=1).filter(lambda s: s.strip(WHITESPACE)), max_size=8))
 def test_split_recovers_joined_paragraphs(lines):
-    paragraphs = [line.strip() for line in lines]
+    paragraphs = [line.strip(WHITESPACE) for line in lines]
     assert [p for _, p in split_paragraphs("\n\n".join(paragraphs))] == paragraphs
+
+
+def test_whitespace_is_every_character_python_counts_as_white_space_and_the_invisible_ones():
+    spaces = {chr(code) for code in range(0x110000) if chr(code).isspace()}
+    assert spaces <= set(WHITESPACE)
+    assert set(WHITESPACE) - spaces == set("\u200b\u200c\u200d\u2060\ufeff")
+
+
+SPACE = st.sampled_from(WHITESPACE.replace("\n", "").replace("\r", ""))
+ENDING = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ending=ENDING, bom=st.booleans(), blank=st.lists(SPACE, max_size=4).map("".join),
+       extra=st.lists(st.lists(SPACE, min_size=1, max_size=3).map("".join), max_size=3))
+def test_seed_files_split_the_same_whatever_their_white_space_line_endings_or_bom(project, ending, bom, blank, extra):
+    """A seed saved on Windows, by Excel or with odd blank lines gives the paragraphs, ids and hashes of the original."""
+    original = load_corpus(project.seeds)
+    path = project.seeds / "003_d2b4167f36a34aa6.txt"
+    text = path.read_text(encoding="utf-8")
+    # Blank lines of any white space, and paragraphs of nothing but white space, between the paragraphs.
+    text = text.replace("\n\n", "\n" + blank + "\n" + "".join(f"{e}\n\n" for e in extra), 1)
+    path.write_bytes(("\ufeff" if bom else "").encode() + text.replace("\n", ending).encode("utf-8"))
+    changed = load_corpus(project.seeds)
+    assert [(p.id, p.sha256) for p in changed.paragraphs] == [(p.id, p.sha256) for p in original.paragraphs]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(SPACE, ENDING, st.sampled_from("ab.\ufeff"), st.characters(blacklist_categories=("Cs",))), max_size=60))
+def test_any_seed_text_splits_into_trimmed_non_empty_paragraphs(pieces):
+    raw = "".join(pieces).lstrip("\ufeff")
+    text = seed_text(raw)
+    assert "\r" not in text and seed_text("\ufeff" + raw) == text
+    for _, block in split_paragraphs(text):
+        assert block and block == block.strip(WHITESPACE)
 
 
 def test_seed_corpus(repo):

@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from bench.evaluation.config import known_names, load_config
@@ -44,6 +44,12 @@ def test_defaults_and_name(tmp_path):
     ("model:\n  name: tfidf\ntasks: [topic, stance]\n", r"exp.yaml:3: unknown tasks 'stance' \(known: topic, stance_war, stance_defector\)"),
     ("model:\n  name: tfidf\nsettings: [crosslingual]\n", r"exp.yaml:3: unknown settings 'crosslingual'"),
     ("model:\n  name: tfidf\n\nkinds: [body, title]\n", r"exp.yaml:4: unknown kinds 'title'"),
+    ("name: ../performance\nmodel: {name: majority}\n", r"exp.yaml:1: the experiment's name '../performance' must be letters"),
+    ("model: {name: majority}\nseeds: [0]\nseeds: [1]\n", r"exp.yaml:3: key 'seeds' given twice \(first on line 2\)"),
+    ("model:\n  name: tfidf\n  params: {classifier__C: 1}\n  params: {classifier__C: 2}\n", r"exp.yaml:4: key 'params' given twice"),
+    ("model: {name: tfidf, grid: {classifier__C: [1], classifier__C: [2]}}\n", r"exp.yaml:1: key 'classifier__C' given twice"),
+    ("model: {name: majority}\nseeds: [true, false]\n", r"exp.yaml:2: 'seeds' must be a non-empty list of integers"),
+    ("model: {name: majority}\nbootstrap: {resamples: 10000000000}\n", r"'bootstrap.resamples' must be a positive integer of at most"),
 ])
 def test_config_errors_name_the_file_and_line(tmp_path, text, message):
     with pytest.raises(BenchError, match=message):
@@ -77,3 +83,76 @@ def test_bad_parallel_options_are_clear_errors(jobs, backend, message):
     from bench.evaluation.runner import run_plans
     with pytest.raises(BenchError, match=message):
         run_plans([], jobs, backend)
+
+
+
+def test_a_name_from_the_file_name_must_be_plain_too(tmp_path):
+    path = tmp_path / "my config.yaml"
+    path.write_text("model: {name: majority}\n")
+    with pytest.raises(BenchError, match=r"my config.yaml:1: the experiment's name 'my config' must be letters"):
+        load_config(path, KNOWN)
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12),
+                    st.sampled_from(["../x", ".", "majority", "tfidf", "balanced", "1e-3", "~", "0x1f"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                       st.dictionaries(st.one_of(st.text(max_size=8), st.integers()),
+                                                                       inner, max_size=3)), max_leaves=8)
+
+
+def parameter_names():
+    """Every parameter name of every registered model, so the fuzzer reaches the estimators' own checks."""
+    from bench.models import MODELS, build_model
+    return sorted({name for family in MODELS for name in build_model(family).get_params(deep=True)})
+
+
+def usually(good):
+    """A valid value four times in five, anything at all otherwise: so the fuzzer gets past the first check."""
+    return st.integers(0, 4).flatmap(lambda draw: VALUES if draw == 0 else good)
+
+
+MODEL_NAMES = ["majority", "stratified", "tfidf", "svm", "tfidf_target", "fine_tuned", "encoder_logreg", "zero_shot",
+               "setfit", "prompted_lm", "predictions_file"]
+CONFIGS = st.fixed_dictionaries({
+    "model": usually(st.fixed_dictionaries({"name": usually(st.sampled_from(MODEL_NAMES))}, optional={
+        "params": usually(st.dictionaries(st.sampled_from(parameter_names()), VALUES, max_size=3)),
+        "grid": usually(st.dictionaries(st.sampled_from(parameter_names()), st.lists(VALUES, min_size=1, max_size=3),
+                                        max_size=2))})),
+}, optional={
+    "name": usually(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,10}", fullmatch=True)),
+    "description": VALUES,
+    "tasks": usually(st.lists(st.sampled_from(KNOWN["tasks"]), min_size=1, max_size=3)),
+    "settings": usually(st.lists(st.sampled_from(KNOWN["settings"]), min_size=1, max_size=3)),
+    "kinds": usually(st.just(["body"])),
+    "seeds": usually(st.lists(st.integers(0, 2**32), min_size=1, max_size=3)),
+    "bootstrap": usually(st.fixed_dictionaries({}, optional={
+        "resamples": usually(st.integers(1, 5000)), "seed": usually(st.integers(0, 9)),
+        "confidence": usually(st.floats(0.5, 0.99))})),
+    "train_sizes": usually(st.lists(st.one_of(st.floats(0.1, 1), st.integers(2, 50)), max_size=3)),
+    "folds": usually(st.integers(2, 10)),
+    "per_target": usually(st.sampled_from([False, True, "fallback"])),
+    "metric": usually(st.sampled_from(["macro_f1", "f_avg"])),
+    "definitions": VALUES,
+    "dataset": VALUES,
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=usually(CONFIGS))
+def test_any_yaml_document_loads_or_is_refused_with_its_place_and_writes_nothing(tmp_path_factory, document):
+    """Arbitrary YAML documents and values under every key: a checked config or a BenchError, never a traceback."""
+    import yaml
+    folder = tmp_path_factory.mktemp("config")
+    path = folder / "exp.yaml"
+    text = yaml.safe_dump(document, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    try:
+        config = load_config(path, KNOWN)
+    except BenchError as error:
+        event(f"refused: {error.message[:30]}")
+        assert error.path is not None
+        assert error.line is None or 1 <= error.line <= text.count("\n") + 2
+    else:
+        event("accepted")
+        assert config.seeds and config.name
+    assert [p.name for p in folder.iterdir()] == ["exp.yaml"], "loading a config writes nothing"

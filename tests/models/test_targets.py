@@ -117,9 +117,10 @@ def test_the_wrapper_is_a_scikit_learn_estimator_for_any_model(estimator):
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_every_registered_model_accepts_per_target_in_its_config(tmp_path, name):
+def test_every_registered_model_accepts_per_target_in_its_config(tmp_path, repo, name):
     path = tmp_path / "c.yaml"
-    path.write_text(f"model: {{name: {name}}}\nper_target: fallback\nmetric: f_avg\n")
+    needed = {"predictions_file": f", params: {{path: '{repo.experiments / 'examples' / 'zero_shot_predictions.csv'}'}}"}
+    path.write_text(f"model: {{name: {name}{needed.get(name, '')}}}\nper_target: fallback\nmetric: f_avg\n")
     config = load_config(path)
     assert config.per_target == "fallback" and config.metric == "f_avg"
     assert PerTarget(build_model(name)).get_params(deep=True)

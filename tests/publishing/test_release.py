@@ -142,3 +142,47 @@ def test_a_text_free_export_is_rebuilt_from_ones_own_copies(repo, exported, tmp_
     refused = subprocess.run([sys.executable, str(again / "rebuild_texts.py"), str(again), str(copies)],
                              capture_output=True, text=True)
     assert refused.returncode != 0 and "000-01 differs" in refused.stderr
+
+
+def test_export_onto_a_file_is_refused(tmp_path, repo, capsys):
+    target = tmp_path / "taken"
+    target.write_text("mine")
+    assert main(["--root", str(repo.root), "export-hf", str(target)]) == 1
+    assert f"{target}: is a file; export-hf writes a folder" in capsys.readouterr().err
+    assert target.read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_export_into_the_current_folder_fills_an_empty_one_and_never_deletes_another(tmp_path, repo, capsys,
+                                                                                    monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    assert main(["--root", str(repo.root), "export-hf", "."]) == 0
+    assert empty.is_dir() and (empty / "README.md").is_file() and (empty / ".deserter-bench-export").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["empty"], "no staging folder is left beside it"
+    assert main(["--root", str(repo.root), "export-hf", "."]) == 0, "an earlier export is replaced"
+    monkeypatch.chdir(repo.root)
+    before = {p: p.stat().st_mtime_ns for p in repo.root.iterdir()}
+    assert main(["--root", str(repo.root), "export-hf", "."]) == 1
+    assert "output folder is not empty and holds no earlier export" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in repo.root.iterdir()} == before
+
+
+def test_the_card_links_its_licence_as_the_hub_asks_for_license_other(exported):
+    from huggingface_hub import DatasetCard
+    data = DatasetCard.load(exported / "README.md").data
+    assert data.license == "other" and data.license_name == "research-excerpts"
+    assert data.license_link == "LICENSE.md" and "MIT licence" in (exported / "LICENSE.md").read_text()
+
+
+@pytest.mark.parametrize("repo_id", ["bad id!!", "a/b/c", "someone/.x", "someone/x--"])
+def test_push_refuses_an_invalid_repository_id_even_in_a_dry_run(repo, capsys, no_network, repo_id):
+    assert main(["--root", str(repo.root), "push-hf", repo_id, "--dry-run"]) == 1
+    assert "error: invalid dataset repository id" in capsys.readouterr().err
+
+
+def test_push_refuses_a_folder_that_is_not_an_export(repo, capsys, no_network, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    for folder in (tmp_path, tmp_path / "missing"):
+        assert main(["--root", str(repo.root), "push-hf", "someone/x", "--folder", str(folder)]) == 1
+        assert f"{folder}: not a folder written by `bench export-hf`" in capsys.readouterr().err

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 import bench.workflows.experiments as experiments
 from bench.evaluation.config import Config
 from bench.publishing.records import row_name, write_record
@@ -57,3 +59,57 @@ def test_inner_check_scores_every_seed_on_inner_folds_only(project, tmp_path, ca
     assert {(r["fold"], r["seed"]) for r in written["rows"]} == {(f, s) for f in range(3) for s in (0, 1)}
     assert all(r["chosen"]["classifier__C"] in (0.1, 1) for r in written["rows"])
     assert written["provenance"]["config"]["name"] == "svm_check"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def bench_run(project, out, *arguments, env=None):
+    import os
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "bench.cli", "--root", str(project.root), "run",
+                           str(project.experiments / "stratified.yaml"), "--out", str(out), *arguments],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_an_unreachable_dask_scheduler_is_an_error_before_anything_is_written(project, tmp_path):
+    pytest.importorskip("distributed")
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    done = bench_run(project, tmp_path / "out", "--backend", "dask",
+                     env={"DASK_SCHEDULER_ADDRESS": address, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"error: the dask backend could not connect: Timed out trying to connect to {address}" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_real_dask_scheduler_gives_the_records_of_a_local_run(project, tmp_path):
+    """A scheduler and a worker on 127.0.0.1, on a free port, stopped by their process ids."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    pytest.importorskip("distributed")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                               "--host", "127.0.0.1", "--no-dashboard"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        local = bench_run(project, tmp_path / "local")
+        remote = bench_run(project, tmp_path / "remote", "--backend", "dask", "--jobs", "2",
+                           env={"DASK_SCHEDULER_ADDRESS": address})
+    finally:
+        for process in (worker, scheduler):
+            os.kill(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    assert local.returncode == 0 and remote.returncode == 0, remote.stderr[-2000:]
+    first, second = (json.loads((tmp_path / run / "records" / "stratified.json").read_text()) for run in ("local", "remote"))
+    assert first["results"] == second["results"]
