@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test perf install clean
+.PHONY: run test test-labelstudio perf install clean
 
 # torch first, pinned to the CPU build; the package's range is then already satisfied.
 $(STAMP): pyproject.toml
@@ -27,6 +27,24 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 	$(BIN)/bench run --check
+
+# The Label Studio round trip against a real Label Studio server (tests/annotation/test_labelstudio_server.py).
+# Label Studio (about 1 GB) gets a virtual environment of its own, outside the project's, kept between runs;
+# the tests are skipped, with a message, only when it cannot be installed.
+LABEL_STUDIO_VERSION := 1.23.2
+LABEL_STUDIO_VENV ?= $(HOME)/.cache/deserter-bench/label-studio-$(LABEL_STUDIO_VERSION)
+
+test-labelstudio: $(STAMP)
+	@if [ ! -f $(LABEL_STUDIO_VENV)/.installed ]; then \
+	    echo "installing label-studio $(LABEL_STUDIO_VERSION) into $(LABEL_STUDIO_VENV)"; \
+	    rm -rf $(LABEL_STUDIO_VENV) && $(PYTHON) -m venv $(LABEL_STUDIO_VENV) && \
+	    $(LABEL_STUDIO_VENV)/bin/pip install --quiet --disable-pip-version-check label-studio==$(LABEL_STUDIO_VERSION) \
+	    && touch $(LABEL_STUDIO_VENV)/.installed \
+	    || echo "SKIPPED: label-studio $(LABEL_STUDIO_VERSION) could not be installed, so the Label Studio tests do not run"; \
+	fi
+	@if [ -f $(LABEL_STUDIO_VENV)/.installed ]; then \
+	    LABEL_STUDIO=$(LABEL_STUDIO_VENV)/bin/label-studio $(BIN)/pytest tests/annotation/test_labelstudio_server.py; \
+	fi
 
 # Wall time and peak memory of the commands and of the scale benchmark, written to the README's performance block.
 perf: $(STAMP)

@@ -45,11 +45,15 @@ def parser() -> argparse.ArgumentParser:
     ls_export.add_argument("--config", help="the labelling config to write (default: OUT with .xml)")
     ls_export.add_argument("--all", dest="include_labelled", action="store_true",
                            help="every paragraph, not only those without gold")
-    ls_export.add_argument("--predict", metavar="CONFIG", help="pre-annotate with this experiment's model")
+    ls_export.add_argument("--predict", metavar="CONFIG", help="pre-annotate with this experiment's model, each document "
+                           "predicted by a copy trained on the other documents' gold")
     ls_import = command("labelstudio-import", "annotate:labelstudio_import",
-                        "add a Label Studio JSON export to an annotator's labels")
-    ls_import.add_argument("export", help="the JSON file exported from Label Studio")
-    ls_import.add_argument("--annotator", required=True, help="whose labels they are, e.g. a3")
+                        "add a Label Studio export to the annotators' labels, one file per Label Studio user")
+    ls_import.add_argument("export", help="the JSON or JSON_MIN file exported from Label Studio")
+    whose = ls_import.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--annotator", help="whose labels they are, e.g. a3 (an export of one user's annotations)")
+    whose.add_argument("--annotator-map", metavar="USER=ID,...",
+                       help="each Label Studio user's annotator id, the user given by id or email, e.g. 1=a3,2=a4")
     run = command("run", "experiments:run", "run experiments, write records and tables")
     run.add_argument("configs", nargs="*", metavar="CONFIG", help="experiment configs (default: experiments/*.yaml)")
     run.add_argument("--all", dest="include_fine_tuning", action="store_true",

@@ -10,7 +10,7 @@ from ..annotation.adjudication import adjudicate as propose
 from ..annotation.adjudication import parse_choices, resolve
 from ..annotation.agreement import agreement as agreement_of
 from ..annotation.agreement import disputes
-from ..annotation.labelstudio import export_tasks, import_annotations, labelling_config
+from ..annotation.labelstudio import export_tasks, import_annotations, labelling_config, parse_user_map
 from ..annotation.terminal import Session, terminal_keys
 from ..data.corpus import Corpus
 from ..data.labels import GOLD, LabelRow, load_annotations, load_gold, read_label_file
@@ -53,11 +53,14 @@ def label(project: Project, annotator: str, doc: Sequence[str] | None = None) ->
     return 0
 
 
-def predict_unlabelled(config_path: Path, project: Project, corpus: Corpus, gold: dict[str, LabelRow],
-                       ids: Sequence[str]) -> tuple[dict[str, dict[str, str]], str]:
-    """Labels for the given paragraphs from a config's model trained on all gold paragraphs of its kinds.
+def predict_cross_fitted(config_path: Path, project: Project, corpus: Corpus, gold: dict[str, LabelRow],
+                         ids: Sequence[str]) -> tuple[dict[str, dict[str, str]], str]:
+    """Labels for the given paragraphs from a config's model, each document's paragraphs predicted by a model
+    trained on the gold paragraphs of the other documents only.
 
-    Returns the predictions by paragraph id and field, and the model version that Label Studio shows.
+    A model that had trained on a paragraph's own gold label would pre-fill it unrealistically well (with
+    `--all`) and steer the annotator toward it. Returns the predictions by paragraph id and field, and the
+    model version that Label Studio shows.
     """
     from ..evaluation.config import load_config
     from ..evaluation.tasks import Example, build_examples, frame, tasks_from_schema
@@ -69,13 +72,16 @@ def predict_unlabelled(config_path: Path, project: Project, corpus: Corpus, gold
     predictions: dict[str, dict[str, str]] = {i: {} for i in ids}
     for name in config.tasks:
         task = tasks[name]
-        train = build_examples(task, corpus, gold, config.kinds)
-        todo = [Example(i, paragraphs[i].doc, paragraphs[i].language, paragraphs[i].story, task.target or "",
-                        paragraphs[i].text, "") for i in ids]
-        model = configured(build_model(config.model, config.params), config.seeds[0], task.definitions)
-        for i, predicted in zip(ids, model.fit(frame(train), [e.label for e in train]).predict(frame(todo))):
-            predictions[i][name] = str(predicted)
-    return predictions, f"{config.name} trained on {len(gold)} gold paragraphs"
+        examples = build_examples(task, corpus, gold, config.kinds)
+        for doc in dict.fromkeys(paragraphs[i].doc for i in ids):
+            train = [e for e in examples if e.doc != doc]
+            todo = [i for i in ids if paragraphs[i].doc == doc]
+            rows = [Example(i, doc, paragraphs[i].language, paragraphs[i].story, task.target or "", paragraphs[i].text,
+                            "") for i in todo]
+            model = configured(build_model(config.model, config.params), config.seeds[0], task.definitions)
+            for i, predicted in zip(todo, model.fit(frame(train), [e.label for e in train]).predict(frame(rows))):
+                predictions[i][name] = str(predicted)
+    return predictions, f"{config.name}, each document predicted by a model trained on the other documents' gold"
 
 
 def labelstudio_export(project: Project, out: str, config: str | None = None, include_labelled: bool = False,
@@ -86,7 +92,7 @@ def labelstudio_export(project: Project, out: str, config: str | None = None, in
     ids = [p.id for p in corpus.paragraphs if include_labelled or p.id not in gold]
     predictions, version = None, ""
     if predict:
-        predictions, version = predict_unlabelled(Path(predict), project, corpus, gold, ids)
+        predictions, version = predict_cross_fitted(Path(predict), project, corpus, gold, ids)
     tasks_path = Path(out)
     config_path = Path(config) if config else tasks_path.with_suffix(".xml")
     atomic_write(tasks_path, dump_json(export_tasks(corpus, schema, ids, predictions, version)))
@@ -95,14 +101,22 @@ def labelstudio_export(project: Project, out: str, config: str | None = None, in
     return 0
 
 
-def labelstudio_import(project: Project, export: str, annotator: str) -> int:
-    """Append a Label Studio JSON export's annotations to an annotator's file."""
+def labelstudio_import(project: Project, export: str, annotator: str | None = None,
+                       annotator_map: str | None = None) -> int:
+    """Append a Label Studio export's annotations to the annotators' files, one per Label Studio user, and list
+    every annotation that was not imported."""
     schema, corpus = project.schema(), project.corpus()
-    path = project.annotation_log(annotator)
-    rows = import_annotations(Path(export), corpus, schema)
-    for row in rows:
-        append_jsonl(path, row)
-    print(f"{len(rows)} annotation(s) from {export} appended to {path}")
+    if annotator is not None:
+        project.annotation_log(annotator)  # a bad id fails before the export is read
+    users = parse_user_map(annotator_map) if annotator_map is not None else None
+    imported = import_annotations(Path(export), corpus, schema, annotator, users)
+    for line in imported.skipped:
+        print(f"not imported: {line}")
+    for name, rows in imported.rows.items():
+        path = project.annotation_log(name)
+        for row in rows:
+            append_jsonl(path, row)
+        print(f"{len(rows)} annotation(s) from {export} appended to {path}")
     return 0
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from bench.annotation.labelstudio import export_tasks, import_annotations, labelling_config
 from bench.data.labels import load_gold, parse_row
-from bench.files import BenchError
+from bench.files import BenchError, sha256_text
 
 IDS = ["000-01", "000-02", "001-01", "004-12"]
 
@@ -33,11 +33,11 @@ def test_config_has_one_required_single_choice_per_field_with_the_scheme_labels(
 def test_export_all_paragraphs_in_corpus_order_with_neighbours(repo):
     corpus = repo.corpus()
     tasks = export_tasks(corpus, repo.schema())
-    assert [t["data"]["id"] for t in tasks] == [p.id for p in corpus.paragraphs]
+    assert [t["data"]["paragraph_id"] for t in tasks] == [p.id for p in corpus.paragraphs]
     assert all(set(t) == {"data"} for t in tasks), "no predictions were given"
     first, second = tasks[0]["data"], tasks[1]["data"]
     paragraph = corpus.paragraphs[0]
-    assert first == {"id": paragraph.id, "sha256": paragraph.sha256, "doc": paragraph.doc,
+    assert first == {"paragraph_id": paragraph.id, "sha256": paragraph.sha256, "doc": paragraph.doc,
                      "language": paragraph.language, "story": paragraph.story, "text": paragraph.text,
                      "previous": "", "next": corpus.paragraphs[1].text}
     assert second["previous"] == paragraph.text
@@ -55,7 +55,7 @@ def test_export_only_the_given_ids_with_predictions_as_pre_annotations(repo):
                    "002-01": {"kind": "body"}}  # not exported: ignored
     tasks = export_tasks(corpus, schema, ids=["001-01", "000-01", "000-02"], predictions=predictions,
                          model_version="tfidf@abc")
-    assert [t["data"]["id"] for t in tasks] == ["000-01", "000-02", "001-01"], "corpus order, not the ids' order"
+    assert [t["data"]["paragraph_id"] for t in tasks] == ["000-01", "000-02", "001-01"], "corpus order, not the ids' order"
     assert tasks[1]["data"]["previous"] == corpus.by_id()["000-01"].text
     assert "predictions" not in tasks[0]
     [prediction] = tasks[1]["predictions"]
@@ -85,13 +85,13 @@ def ls_result(labels, prefix):
              "to_name": "text", "from_name": name} for i, (name, label) in enumerate(labels.items())]
 
 
-def ls_annotation(number, task_id, labels, updated_at, cancelled=False):
+def ls_annotation(number, task_id, labels, updated_at, cancelled=False, user=1):
     stamps = {} if updated_at is None else {"created_at": updated_at, "updated_at": updated_at}
-    return {"id": number, "completed_by": 1, "result": [] if cancelled else ls_result(labels, f"r{number}"),
+    return {"id": number, "completed_by": user, "result": [] if cancelled else ls_result(labels, f"r{number}"),
             "was_cancelled": cancelled, "ground_truth": False, **stamps, "draft_created_at": None,
             "lead_time": 21.5, "prediction": {}, "result_count": 0 if cancelled else len(labels),
             "unique_id": f"3f0c-{number}", "import_id": None, "last_action": None, "bulk_created": False,
-            "task": task_id, "project": 3, "updated_by": 1, "parent_prediction": None, "parent_annotation": None,
+            "task": task_id, "project": 3, "updated_by": user, "parent_prediction": None, "parent_annotation": None,
             "last_created_by": None}
 
 
@@ -103,6 +103,21 @@ def ls_task(task_id, exported, annotations):
             "last_comment_updated_at": None, "project": 3, "updated_by": 1, "comment_authors": []}
 
 
+def ls_min(export):
+    """The JSON_MIN export of the same annotations, as Label Studio writes it: one row per non-cancelled
+    annotation, the data fields at the top with `id` overwritten by the task's number, one key per field."""
+    rows = []
+    for task in export:
+        for annotation in task["annotations"]:
+            if annotation["was_cancelled"]:
+                continue
+            chosen = {r["from_name"]: r["value"]["choices"][0] for r in annotation["result"]}
+            rows.append({**task["data"], "id": task["id"], **chosen, "annotator": annotation["completed_by"],
+                         "annotation_id": annotation["id"], "created_at": annotation.get("created_at"),
+                         "updated_at": annotation.get("updated_at"), "lead_time": annotation["lead_time"]})
+    return rows
+
+
 @pytest.fixture
 def labelled(repo):
     """Exported tasks for a few paragraphs and the labels an annotator gives them (the gold labels)."""
@@ -111,19 +126,25 @@ def labelled(repo):
     return corpus, schema, export_tasks(corpus, schema, ids=IDS), {i: gold[i].labels for i in IDS}
 
 
-def ls_export(tasks, labels):
+def ls_export(tasks, labels, user=1):
     """An export where every task is annotated once, with the given labels."""
-    return [ls_task(n, task, [ls_annotation(100 + n, n, labels[task["data"]["id"]], f"2025-05-02T10:0{n}:00Z")])
+    return [ls_task(n, task, [ls_annotation(100 + n, n, labels[task["data"]["paragraph_id"]],
+                                            f"2025-05-02T10:0{n}:00Z", user=user)])
             for n, task in enumerate(tasks, start=1)]
 
 
-def write(tmp_path, export):
-    path = tmp_path / "project-3-at-2025-05-02.json"
+def write(tmp_path, export, name="project-3-at-2025-05-02.json"):
+    path = tmp_path / name
     path.write_text(json.dumps(export, ensure_ascii=False, indent=2))
     return path
 
 
-def test_round_trip_takes_the_latest_annotation_and_ignores_cancelled_ones(labelled, tmp_path):
+def expected_rows(corpus, labels, ids):
+    paragraphs = corpus.by_id()
+    return [{"id": i, "sha256": paragraphs[i].sha256, **labels[i]} for i in ids]
+
+
+def test_round_trip_takes_the_latest_annotation_and_reports_every_one_not_imported(labelled, tmp_path):
     corpus, schema, tasks, labels = labelled
     other = {"kind": "caption", "topic": "other", "stance_war": "none", "stance_defector": "none"}
     export = ls_export(tasks, labels)
@@ -140,28 +161,90 @@ def test_round_trip_takes_the_latest_annotation_and_ignores_cancelled_ones(label
     export.append(ls_task(5, export_tasks(corpus, schema, ids=["002-01"])[0], []))
     path = write(tmp_path, export)
 
-    rows = import_annotations(path, corpus, schema)
-    expected_ids = [IDS[0], IDS[1], IDS[3]]
-    paragraphs = corpus.by_id()
-    assert rows == [{"id": i, "sha256": paragraphs[i].sha256, **labels[i]} for i in expected_ids]
-    for line, row in enumerate(rows, start=1):
+    imported = import_annotations(path, corpus, schema, "a3")
+    assert imported.rows == {"a3": expected_rows(corpus, labels, [IDS[0], IDS[1], IDS[3]])}
+    for line, row in enumerate(imported.rows["a3"], start=1):
         assert parse_row(row, schema, path, line).labels == labels[row["id"]]
+    assert sorted(imported.skipped) == sorted([
+        "task 5 (Label Studio task 5, paragraph 002-01): no annotation",
+        "task 1 (Label Studio task 1, paragraph 000-01, annotation 202): replaced by the same user's newer annotation 201",
+        "task 1 (Label Studio task 1, paragraph 000-01, annotation 203): cancelled (skipped) in Label Studio",
+        "task 2 (Label Studio task 2, paragraph 000-02, annotation 204): replaced by the same user's newer annotation 205",
+        "task 3 (Label Studio task 3, paragraph 001-01, annotation 206): cancelled (skipped) in Label Studio"])
 
 
-def test_import_keeps_labels_that_differ_from_a_prediction(labelled, tmp_path):
+def test_each_label_studio_user_becomes_an_annotator_of_their_own(labelled, tmp_path):
+    """Overlap: two users annotate the same tasks; each keeps a pass of their own, nothing is dropped."""
     corpus, schema, tasks, labels = labelled
-    predicted = export_tasks(corpus, schema, ids=IDS[:1], predictions={IDS[0]: {"kind": "caption"}})
-    export = ls_export(predicted, labels)
-    export[0]["predictions"] = predicted[0]["predictions"]
-    assert import_annotations(write(tmp_path, export), corpus, schema)[0]["kind"] == labels[IDS[0]]["kind"]
+    changed = {**labels[IDS[1]], "topic": "other"}
+    export = ls_export(tasks, labels)
+    for number, task in enumerate(export, start=1):
+        given = changed if task["data"]["paragraph_id"] == IDS[1] else labels[task["data"]["paragraph_id"]]
+        task["annotations"].append(ls_annotation(300 + number, number, given, "2025-05-02T11:00:00Z", user=7))
+    path = write(tmp_path, export)
+    imported = import_annotations(path, corpus, schema, user_map={"1": "a3", "7": "a4"})
+    assert imported.rows["a3"] == expected_rows(corpus, labels, IDS)
+    assert imported.rows["a4"] == expected_rows(corpus, {**labels, IDS[1]: changed}, IDS)
+    assert imported.skipped == []
+    with pytest.raises(BenchError, match=r"annotations by 2 Label Studio users \(1, 7\): give --annotator-map"):
+        import_annotations(path, corpus, schema, "a3")
+    with pytest.raises(BenchError, match=r"--annotator-map has no annotator for Label Studio user\(s\) 7; the users "
+                                         r"in this export are 1, 7"):
+        import_annotations(path, corpus, schema, user_map={"1": "a3"})
+
+
+def test_users_may_be_mapped_by_email_where_the_export_names_it(labelled, tmp_path):
+    corpus, schema, tasks, labels = labelled
+    export = ls_export(tasks, labels)
+    for task in export:
+        task["annotations"][0]["completed_by"] = {"id": 4, "email": "ann@example.org"}
+    imported = import_annotations(write(tmp_path, export), corpus, schema, user_map={"ann@example.org": "a5"})
+    assert list(imported.rows) == ["a5"] and len(imported.rows["a5"]) == len(IDS)
+
+
+def test_json_min_gives_the_rows_of_the_json_export(labelled, tmp_path):
+    corpus, schema, tasks, labels = labelled
+    export = ls_export(tasks, labels)
+    export[0]["annotations"].append(ls_annotation(400, 1, labels[IDS[0]], "2025-05-02T12:00:00Z", user=2))
+    full = import_annotations(write(tmp_path, export), corpus, schema, user_map={"1": "a3", "2": "a4"})
+    minimal = import_annotations(write(tmp_path, ls_min(export), "min.json"), corpus, schema,
+                                 user_map={"1": "a3", "2": "a4"})
+    assert minimal.rows == full.rows and len(minimal.rows["a4"]) == 1
+
+
+def test_tasks_exported_by_an_older_bench_still_import_from_json(labelled, tmp_path):
+    corpus, schema, tasks, labels = labelled
+    export = ls_export(tasks, labels)
+    for task in export:
+        task["data"]["id"] = task["data"].pop("paragraph_id")
+    assert import_annotations(write(tmp_path, export), corpus, schema, "a3").rows["a3"] == \
+        expected_rows(corpus, labels, IDS)
+    with pytest.raises(BenchError, match="no paragraph_id; tasks exported by an older bench keep the paragraph id only "
+                                         "in the JSON export"):
+        import_annotations(write(tmp_path, ls_min(export), "min.json"), corpus, schema, "a3")
+
+
+def test_a_csv_export_is_recognised_and_json_asked_for(labelled, tmp_path):
+    corpus, schema, _, _ = labelled
+    path = tmp_path / "project.csv"
+    path.write_text('"annotation_id","annotator","created_at","doc","id","kind"\n2,"2","2026-01-01","000","1","body"\n')
+    with pytest.raises(BenchError, match=r"project.csv:1: this looks like a CSV or TSV export; export the project "
+                                         r"from Label Studio as JSON"):
+        import_annotations(path, corpus, schema, "a3")
 
 
 def stale(export):
-    export[1]["data"]["sha256"] = "0" * 64
+    """Exported before the paragraph's text changed in the corpus: the task's text and hash are the old ones."""
+    export[1]["data"]["text"] = "An older version of the paragraph."
+    export[1]["data"]["sha256"] = sha256_text(export[1]["data"]["text"])
+
+
+def edited(export):
+    export[1]["data"]["text"] += " Edited in Label Studio."
 
 
 def unknown(export):
-    export[1]["data"]["id"] = "999-01"
+    export[1]["data"]["paragraph_id"] = "999-01"
 
 
 def missing(export):
@@ -182,25 +265,39 @@ def no_choice(export):
 
 
 @pytest.mark.parametrize("change, words", [
-    (stale, ["stale", "000-02", "text changed", "Label Studio task 2"]),
+    (stale, ["stale", "text changed", "Label Studio task 2"]),
+    (edited, ["its text was edited in Label Studio", "Label Studio task 2"]),
     (unknown, ["unknown paragraph id '999-01'", "Label Studio task 2"]),
-    (missing, ["000-02", "no choice for stance_war"]),
-    (not_allowed, ["000-02", "'neutral' is not a stance_war label", "allowed: favor, against, none"]),
-    (two_choices, ["000-02", "stance_war needs exactly one choice, found 2"]),
-    (no_choice, ["000-02", "stance_war needs exactly one choice, found 0"]),
+    (missing, ["no choice for stance_war"]),
+    (not_allowed, ["'neutral' is not a stance_war label", "allowed: favor, against, none"]),
+    (two_choices, ["stance_war needs exactly one choice, found 2"]),
+    (no_choice, ["no choice for stance_war"]),
 ])
-def test_import_refusals_name_the_file_the_item_and_the_paragraph(labelled, tmp_path, change, words):
+def test_import_refusals_name_the_file_the_task_and_the_paragraph(labelled, tmp_path, change, words):
     corpus, schema, tasks, labels = labelled
     export = ls_export(tasks, labels)
     assert export[1]["annotations"][0]["result"][2]["from_name"] == "stance_war"
     change(export)
     path = write(tmp_path, export)
     with pytest.raises(BenchError) as caught:
-        import_annotations(path, corpus, schema)
+        import_annotations(path, corpus, schema, "a3")
     message = str(caught.value)
-    assert message.startswith(f"{path}:2: ")
+    assert message.startswith(f"{path}: 1 annotation(s) refused, so none is imported:\n  task 2 (Label Studio task 2")
     for word in words:
         assert word in message
+
+
+def test_every_stale_or_edited_task_is_listed_in_one_message(labelled, tmp_path):
+    corpus, schema, tasks, labels = labelled
+    export = ls_export(tasks, labels)
+    stale(export)
+    export[3]["data"]["text"] = "Rewritten."
+    with pytest.raises(BenchError) as caught:
+        import_annotations(write(tmp_path, export), corpus, schema, "a3")
+    lines = str(caught.value).splitlines()
+    assert "2 annotation(s) refused" in lines[0]
+    assert lines[1].startswith("  task 2 (") and "stale" in lines[1]
+    assert lines[2].startswith("  task 4 (") and "edited in Label Studio" in lines[2]
 
 
 def test_import_refuses_malformed_json_at_its_line(labelled, tmp_path):
@@ -208,7 +305,7 @@ def test_import_refuses_malformed_json_at_its_line(labelled, tmp_path):
     path = tmp_path / "export.json"
     path.write_text('[\n  {"id": 1, "data": {}},\n  {"id": 2, "data": {},}\n]\n')
     with pytest.raises(BenchError, match=r"export\.json:3: malformed JSON") as caught:
-        import_annotations(path, corpus, schema)
+        import_annotations(path, corpus, schema, "a3")
     assert caught.value.path == str(path) and caught.value.line == 3
 
 
@@ -216,16 +313,16 @@ def test_import_refuses_a_top_level_that_is_not_a_list(labelled, tmp_path):
     corpus, schema, tasks, labels = labelled
     path = write(tmp_path, {"tasks": ls_export(tasks, labels)})
     with pytest.raises(BenchError) as caught:
-        import_annotations(path, corpus, schema)
+        import_annotations(path, corpus, schema, "a3")
     assert str(caught.value).startswith(f"{path}:1: the top level must be a list of tasks")
 
 
-def test_import_refuses_a_paragraph_annotated_in_two_tasks(labelled, tmp_path):
+def test_import_refuses_a_paragraph_annotated_in_two_tasks_by_one_user(labelled, tmp_path):
     corpus, schema, tasks, labels = labelled
     export = ls_export(tasks + tasks[:1], labels)
-    with pytest.raises(BenchError, match=r":5: paragraph 000-01 \(Label Studio task 5\) is annotated twice "
-                                         r"\(first in item 1\)"):
-        import_annotations(write(tmp_path, export), corpus, schema)
+    with pytest.raises(BenchError, match=r": task 5 \(Label Studio task 5, paragraph 000-01, annotation 105\): a3 "
+                                         r"annotated paragraph 000-01 in two tasks \(also in task 1, Label Studio task 1\)"):
+        import_annotations(write(tmp_path, export), corpus, schema, "a3")
 
 
 def test_commands_round_trip_with_pre_annotations(project, tmp_path, capsys):
@@ -239,7 +336,7 @@ def test_commands_round_trip_with_pre_annotations(project, tmp_path, capsys):
                  str(project.experiments / "tfidf.yaml")]) == 0
     assert "2 task(s) written" in capsys.readouterr().out
     tasks = json.loads(tasks_path.read_text())
-    assert [t["data"]["id"] for t in tasks] == ["005-01", "005-02"]
+    assert [t["data"]["paragraph_id"] for t in tasks] == ["005-01", "005-02"]
     assert tasks_path.with_suffix(".xml").read_text().startswith("<View")
     predicted = {item["from_name"] for item in tasks[0]["predictions"][0]["result"]}
     assert predicted == {"topic", "stance_war", "stance_defector"}
@@ -255,3 +352,22 @@ def test_commands_round_trip_with_pre_annotations(project, tmp_path, capsys):
     assert [row["id"] for row in log] == ["005-01", "005-02"] and all(row["kind"] == "body" for row in log)
     assert main([*root, "labelstudio-import", str(export_path), "--annotator", "../a3"]) == 1
     assert "annotator id '../a3'" in capsys.readouterr().err
+
+
+def test_pre_annotations_of_labelled_paragraphs_come_from_a_model_that_never_saw_their_document(repo):
+    """`--all --predict`: relabelling a document's gold leaves the predictions for that document unchanged."""
+    import dataclasses
+
+    from bench.workflows.annotate import predict_cross_fitted
+    corpus, schema = repo.corpus(), repo.schema()
+    gold = load_gold(repo.labels, schema, corpus)
+    ids = [p.id for p in corpus.paragraphs if p.doc == "004" and gold[p.id].labels["kind"] == "body"]
+    config = repo.experiments / "tfidf.yaml"
+    predicted, version = predict_cross_fitted(config, repo, corpus, gold, ids)
+    relabelled = {i: dataclasses.replace(row, labels={**row.labels, "topic": "other"}) if i in ids else row
+                  for i, row in gold.items()}
+    assert predict_cross_fitted(config, repo, corpus, relabelled, ids)[0] == predicted
+    assert "each document predicted by a model trained on the other documents' gold" in version
+    others = [i for i in gold if i not in ids][:3]
+    assert predict_cross_fitted(config, repo, corpus, relabelled, others)[0] != \
+        predict_cross_fitted(config, repo, corpus, gold, others)[0], "other documents' gold does train the model"
