@@ -284,6 +284,9 @@ def test_a_config_name_must_be_a_plain_identifier(ran, capsys, tmp_path, name):
     ("model: {name: encoder_logreg, params: {C: high}}", "The 'C' parameter of EncoderClassifier must be a float"),
     ("model: {name: prompted_lm, params: {dtype: float16}}", "The 'dtype' parameter of PromptedLanguageModel must be a str among"),
     ("model: {name: tfidf, params: {1: 2}}", "zz_bad.yaml:1: 'model.params' must be a mapping of parameter names to values"),
+    ("model: {name: fine_tuned, params: {checkpoint: no-such-model}}", "zz_bad.yaml:1: model 'fine_tuned': checkpoint 'no-such-model' is not one of"),
+    ("model: {name: encoder_logreg, params: {encoder: e5-smal}}", "model 'encoder_logreg': checkpoint 'e5-smal' is not one of"),
+    ("model: {name: prompted_lm}", "zz_bad.yaml:1: model 'prompted_lm': a checkpoint is needed"),
 ])
 def test_every_value_is_checked_before_any_record_is_rewritten(ran, capsys, config, message):
     """Types, ranges and model parameters (by the estimators' own constraints) fail before the first experiment:

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from .encoding.encoders import embed
+from .encoding.encoders import ENCODERS, embed, require_checkpoint
 from .registry import BALANCED, POSITIVE_INTEGER, POSITIVE_NUMBER, SEED, register
 
 
@@ -49,6 +49,10 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         if not self.target_features:
             return embed(self.encoder, X["text"])
         return embed(self.encoder, [f"{target}: {text}" for target, text in zip(X["target"], X["text"])])
+
+    def check_loadable(self) -> None:
+        """Whether the encoder can be loaded offline; called before any run."""
+        require_checkpoint(self.encoder, ENCODERS)
 
     def fit(self, X, y):
         self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight,

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 
-from .encoding.encoders import PREFIXES
+from .encoding.encoders import E5, MINILM, PREFIXES, require_checkpoint
 from .registry import (
     BALANCED,
     NON_NEGATIVE_INTEGER,
@@ -157,6 +157,10 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
                     for (key, _), state, length in zip(chunk, hidden, inputs["attention_mask"].sum(1)):
                         _LOWER_STATES[key] = state[:length].cpu().clone()
         return [_LOWER_STATES[k] for k in keys]
+
+    def check_loadable(self) -> None:
+        """Whether the checkpoint can be loaded offline; called before any run."""
+        require_checkpoint(self.checkpoint, (E5, MINILM))
 
     def fit(self, X, y):
         import torch

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 
+from .encoding.encoders import require_checkpoint
 from .registry import NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, SEED, register
 
 DTYPES = ("auto", "float32", "bfloat16")
@@ -78,6 +79,10 @@ class PromptedLanguageModel(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.dtype = dtype
         self.random_state = random_state
+
+    def check_loadable(self) -> None:
+        """Whether the checkpoint can be loaded offline; called before any run."""
+        require_checkpoint(self.checkpoint, ())
 
     def fit(self, X, y):
         if not self.checkpoint:

@@ -93,8 +93,14 @@ def rehearse(name: str, model: BaseEstimator) -> None:
 
     import pandas as pd
 
-    if MODELS[name].needs_torch:
-        return  # loading weights to rehearse would cost more than the check is worth; constraints cover these
+    if MODELS[name].needs_torch:  # loading weights to rehearse would cost too much: check they can be loaded
+        check = getattr(model, "check_loadable", None)
+        try:
+            if check is not None:
+                check()
+        except ValueError as err:
+            raise BenchError(f"model {name!r}: {err}") from None
+        return
     words = ["alpha beta", "gamma delta", "alpha gamma", "beta delta", "alpha delta", "beta gamma"]
     sample = pd.DataFrame({"text": words, "target": ["war", "defector"] * 3, "id": [f"x-{i}" for i in range(6)]})
     try:

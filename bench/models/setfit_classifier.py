@@ -8,6 +8,7 @@ import tempfile
 
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from .encoding.encoders import E5, MINILM, require_checkpoint
 from .registry import POSITIVE_INTEGER, POSITIVE_NUMBER, SEED, register
 
 
@@ -65,6 +66,10 @@ class SetFitClassifier(ClassifierMixin, BaseEstimator):
         prefix = PREFIXES.get(self.checkpoint, "")
         targets = X["target"] if self.target_prefix and "target" in X else [""] * len(X)
         return [f"{prefix}{target}: {text}" if target else f"{prefix}{text}" for target, text in zip(targets, X["text"])]
+
+    def check_loadable(self) -> None:
+        """Whether the checkpoint can be loaded offline; called before any run."""
+        require_checkpoint(self.checkpoint, (E5, MINILM))
 
     def fit(self, X, y):
         import torch

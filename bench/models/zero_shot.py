@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .encoding.encoders import embed
+from .encoding.encoders import ENCODERS, embed, require_checkpoint
 from .registry import register
 
 
@@ -28,6 +28,10 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, encoder: str = "multilingual-e5-small", label_definitions: dict | None = None):
         self.encoder = encoder
         self.label_definitions = label_definitions
+
+    def check_loadable(self) -> None:
+        """Whether the encoder can be loaded offline; called before any run."""
+        require_checkpoint(self.encoder, ENCODERS)
 
     def fit(self, X=None, y=None):
         if not self.label_definitions:

