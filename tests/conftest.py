@@ -1,4 +1,5 @@
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,13 @@ def model_cache(tmp_path_factory):
     patch.setenv("BENCH_CACHE", str(folder))
     yield folder
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """A function giving a free TCP port on 127.0.0.1, for the servers tests start (Label Studio, Dask)."""
+    def find() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+    return find

@@ -10,6 +10,7 @@ https://labelstud.io/tags/choices.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -255,7 +256,7 @@ def _timed(item: Submitted, annotation: dict, choices: dict[str, list], path: Pa
         except (TypeError, ValueError):
             raise BenchError(f"{item.where()}: annotation time {value!r} is not an ISO 8601 timestamp", path) from None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return Submitted(**{**item.__dict__, "time": moment, "choices": choices})
+    return dataclasses.replace(item, time=moment, choices=choices)
 
 
 def _later(item: Submitted, than: Submitted) -> bool:

@@ -385,7 +385,7 @@ def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema,
     out = Path(out).resolve()  # `export-hf .` must stage beside the folder, not inside it
     if out.exists() and not out.is_dir():
         raise BenchError("is a file; export-hf writes a folder", out)
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+    if out.exists() and any(out.iterdir()) and not is_export(out):
         raise BenchError("output folder is not empty and holds no earlier export; choose another", out)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=nearest_folder(out.parent)))
@@ -408,7 +408,7 @@ def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema,
         atomic_write(staging / LICENSE_FILE, LICENCE)
         atomic_write(staging / MARKER, "Written by `bench export-hf`; the folder is replaced on the next export.\n")
         staging.chmod(0o755)
-        if out.exists() and not (out / MARKER).exists():  # an empty folder of the user's: fill it, keep it
+        if out.exists() and not is_export(out):  # an empty folder of the user's: fill it, keep it
             for entry in sorted(staging.iterdir(), key=lambda e: e.name != MARKER):  # the marker first
                 entry.rename(out / entry.name)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -108,8 +109,6 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
 def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int = 1, backend: str = "loky") -> int:
     """Check that the committed records are made from the current code and data, then rerun the default
     experiments in a scratch copy beside them and diff the derived text."""
-    import shutil
-
     gpu_only = {path.stem for path in project.gpu_config_paths()}
     records = [r for part in load_records(project.records) for r in part]
     stale = stale_records(project.root, [r for r in records if r.get("experiment") not in gpu_only])
@@ -165,8 +164,6 @@ def checkout_config(project: Project, config: str) -> Path:
 
 def remove_abandoned_scratch() -> None:
     """Delete the scratch copies of checks whose process is gone (killed before it could clean up)."""
-    import shutil
-
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         owner = folder.name.removeprefix(SCRATCH_PREFIX).split("-")[0]
         if owner.isdigit() and not process_alive(int(owner)):

@@ -25,12 +25,6 @@ pytestmark = pytest.mark.skipif(not EXECUTABLE, reason="Label Studio is not inst
 USERS = {"one@example.org": "tokenuserone1", "two@example.org": "tokenusertwo2"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def listening_addresses(port: int) -> set[str]:
     """The IPv4 addresses a local socket listens on at this port, from /proc/net/tcp (state 0A is LISTEN)."""
     found = set()
@@ -59,7 +53,7 @@ class LabelStudio:
 
 
 @pytest.fixture(scope="module")
-def label_studio(tmp_path_factory):
+def label_studio(tmp_path_factory, free_port):
     assert EXECUTABLE and Path(EXECUTABLE).is_file(), f"LABEL_STUDIO names no file: {EXECUTABLE}"
     data = tmp_path_factory.mktemp("label-studio")
     environment = {**os.environ, "LABEL_STUDIO_BASE_DATA_DIR": str(data), "COLLECT_ANALYTICS": "false",

@@ -61,13 +61,6 @@ def test_inner_check_scores_every_seed_on_inner_folds_only(project, tmp_path, ca
     assert written["provenance"]["config"]["name"] == "svm_check"
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def bench_run(project, out, *arguments, env=None):
     import os
     import subprocess
@@ -77,7 +70,7 @@ def bench_run(project, out, *arguments, env=None):
                           capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
 
 
-def test_an_unreachable_dask_scheduler_is_an_error_before_anything_is_written(project, tmp_path):
+def test_an_unreachable_dask_scheduler_is_an_error_before_anything_is_written(project, tmp_path, free_port):
     pytest.importorskip("distributed")
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
     done = bench_run(project, tmp_path / "out", "--backend", "dask",
@@ -87,7 +80,7 @@ def test_an_unreachable_dask_scheduler_is_an_error_before_anything_is_written(pr
     assert not (tmp_path / "out").exists()
 
 
-def test_a_real_dask_scheduler_gives_the_records_of_a_local_run(project, tmp_path):
+def test_a_real_dask_scheduler_gives_the_records_of_a_local_run(project, tmp_path, free_port):
     """A scheduler and a worker on 127.0.0.1, on a free port, stopped by their process ids."""
     import os
     import signal
