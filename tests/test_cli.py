@@ -171,15 +171,16 @@ def test_an_interrupted_run_leaves_earlier_results_intact(project, capsys, monke
     before = {p.name: p.read_bytes() for p in records.iterdir()}
     tables = {p.name: p.read_bytes() for p in (project.results / "tables").iterdir()}
     calls = []
-    real = bench.evaluation.runner.run_evaluation
+    real = bench.evaluation.runner.run_fold
 
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 25:  # majority's 21 evaluations are done, stratified's are not
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
+    def interrupted(config, *args, **kwargs):
+        if config.name == "stratified":
+            calls.append(1)
+            if len(calls) == 5:  # majority's folds are done, some of stratified's too
+                raise KeyboardInterrupt
+        return real(config, *args, **kwargs)
 
-    monkeypatch.setattr(bench.evaluation.runner, "run_evaluation", interrupted)
+    monkeypatch.setattr(bench.evaluation.runner, "run_fold", interrupted)
     redescribe(project.experiments / "majority.yaml")
     assert main(["--root", str(project.root), "run", *configs]) == 130
     after = {p.name: p.read_bytes() for p in records.iterdir()}

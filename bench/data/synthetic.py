@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +14,62 @@ from .labels import GOLD, load_gold
 from .schema import load_schema
 
 PARAGRAPHS_PER_DOCUMENT = 10
+SIGNAL_SHARE = 0.5  # of a synthetic paragraph's words, the share resampled from its labelled source paragraph
+SYLLABLE = 3  # characters per syllable of the invented word forms
+
+
+def heaps_exponent(tokens: list[str]) -> float:
+    """β of Heaps' law V(n) = K·n^β, fitted by least squares on log-log over the running vocabulary size."""
+    seen: set[str] = set()
+    sizes = []
+    for token in tokens:
+        seen.add(token)
+        sizes.append(len(seen))
+    n = np.arange(1, len(tokens) + 1)
+    beyond = n > min(100, len(tokens) // 2)  # the first words are nearly all new: skip the start
+    return float(np.polyfit(np.log(n[beyond]), np.log(np.array(sizes)[beyond]), 1)[0])
+
+
+class OpenVocabulary:
+    """Words of one language by Zipf rank over an unbounded vocabulary.
+
+    Rank r is the r-th most frequent seed word while the seed words last; beyond them it is an invented word
+    form, the rank written in base S with the language's S seed syllables (lower-case three-letter pieces of
+    its seed words) as digits, so every rank has its own form and rarer words are longer. Ranks are drawn from a Zipf
+    distribution of exponent 1/β, so the vocabulary grows as n^β with the seed corpus's Heaps exponent β.
+    """
+
+    def __init__(self, tokens: list[str]):
+        counts = Counter(tokens)
+        self.words = sorted(counts, key=lambda w: (-counts[w], w))
+        self.syllables = sorted({w.lower()[i:i + SYLLABLE] for w in self.words if w.isalpha()
+                                 for i in range(0, len(w) - SYLLABLE + 1, SYLLABLE)})
+        self.exponent = 1 / heaps_exponent(tokens)
+        self._forms: dict[int, str] = {}
+
+    def word(self, rank: int) -> str:
+        if rank <= len(self.words):
+            return self.words[rank - 1]
+        if rank not in self._forms:
+            digits, rest = [], rank - len(self.words)
+            while rest:
+                rest, digit = divmod(rest, len(self.syllables))
+                digits.append(self.syllables[digit])
+            self._forms[rank] = "".join(digits)
+        return self._forms[rank]
+
+    def sample(self, rng: np.random.Generator, count: int) -> list[str]:
+        return [self.word(int(rank)) for rank in rng.zipf(self.exponent, count)]
 
 
 def synthetic_project(root: Path, target: Path, paragraphs: int, seed: int = 0) -> None:
     """A project of `paragraphs` labelled body paragraphs built from the seed corpus, for measuring scale.
 
-    Each synthetic paragraph takes the labels of a random gold body paragraph of its language and a shuffled
-    resample of that paragraph's words, so texts have realistic lengths, vocabularies and label signal.
-    Documents hold ten paragraphs each; languages alternate as in the seeds (three Dutch to two English).
+    Each synthetic paragraph takes the labels and the length of a random gold body paragraph of its
+    language. Half its words (SIGNAL_SHARE) are resampled from that paragraph, which ties the labels to the
+    words; the others are drawn from the language's open Zipf vocabulary (OpenVocabulary), so the vocabulary
+    keeps growing with the corpus as real text does. Documents hold ten paragraphs each; languages alternate
+    as in the seeds (three Dutch to two English).
     """
     rng = np.random.default_rng(seed)
     guidelines = root / "labels" / "GUIDELINES.md"
@@ -30,6 +79,8 @@ def synthetic_project(root: Path, target: Path, paragraphs: int, seed: int = 0) 
     for p in corpus.paragraphs:
         if p.id in gold and gold[p.id].labels["kind"] == "body":
             sources.setdefault(p.language, []).append((p.text.split(), gold[p.id].labels))
+    vocabularies = {language: OpenVocabulary([w for p in corpus.paragraphs if p.language == language
+                                              for w in p.text.split()]) for language in sources}
     seeds, labels = target / "seeds", target / "labels"
     seeds.mkdir(parents=True)
     (labels / "annotations").mkdir(parents=True)
@@ -44,7 +95,9 @@ def synthetic_project(root: Path, target: Path, paragraphs: int, seed: int = 0) 
         texts = []
         for position in range(1, count + 1):
             words, label = sources[language][rng.integers(len(sources[language]))]
-            text = " ".join(words[i] for i in rng.integers(0, len(words), len(words)))
+            signal = rng.random(len(words)) < SIGNAL_SHARE
+            drawn = iter(vocabularies[language].sample(rng, int((~signal).sum())))
+            text = " ".join(words[rng.integers(len(words))] if kept else next(drawn) for kept in signal)
             texts.append(text)
             gold_rows.append({"id": f"{doc}-{position:02d}", "sha256": sha256_text(text), **label})
         (seeds / f"{doc}.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")

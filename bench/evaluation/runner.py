@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from sklearn.base import BaseEstimator
 from ..data.corpus import Corpus
 from ..data.labels import LabelRow
 from ..files import BenchError
-from ..models import build_model, configured, fold_name
+from ..models import build_model, configured, fold_name, ngrams
 from ..models.targets import PerTarget
 from . import external
 from .config import Config
@@ -96,40 +97,57 @@ def seen_classes(folds: list[dict], labels: Sequence[str]) -> list[str]:
     return [label for label in labels if tested.get(label)]
 
 
+def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Evaluation, number: int,
+             train_size: float | None = None, shared: str | None = None) -> dict | None:
+    """Choose hyperparameters inside one fold's training side, fit and predict its test side for every seed.
+
+    None where the fold has no training or no test rows. `shared` is the folder of the n-gram analyses the
+    run made before its workers started (see `ngrams.prepare`).
+    """
+    ngrams.attach(shared)
+    model, grid = config_model(config)
+    train, test = split(examples, evaluation.folds[number])
+    if not train or not test:
+        return None
+    fold = evaluation.folds[number]
+    train_labels = {e.label for e in train}
+    if len(train_labels) < 2:
+        raise BenchError(f"{config.name}: {task.name} {evaluation.name}: the training rows of the fold testing "
+                         f"{', '.join(fold.test[:5])}{' …' if len(fold.test) > 5 else ''} have a single class")
+    record: dict[str, Any] = {"by": fold.by, "train": list(fold.train), "test": list(fold.test),
+                              "train_docs": unique(e.doc for e in train), "test_docs": unique(e.doc for e in test),
+                              "n_train": len(subsample(train, train_size, config.seeds[0])), "n_test": len(test),
+                              "test_classes": sorted({e.label for e in test}, key=task.labels.index),
+                              "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)}
+    fold_model = for_fold(model, config, task, evaluation, number, config.seeds[0])
+    if grid:
+        chosen, record["selection"] = remembered(select, fold_model, grid, train, config.folds)
+        fold_model = fold_model.set_params(**chosen)
+    test_frame = frame(test)
+    predictions = []
+    for seed in config.seeds:
+        fitted = remembered(fit, configured(fold_model, seed), subsample(train, train_size, seed))
+        if hasattr(fitted, "loss_history_"):  # a model trained by gradient descent: its training loss per epoch
+            record.setdefault("loss", {})[str(seed)] = list(fitted.loss_history_)
+        predictions.append([str(label) for label in fitted.predict(test_frame)])
+    return {"record": record, "test": test, "predictions": predictions}
+
+
 def run_evaluation(config: Config, task: Task, examples: list[Example], evaluation: Evaluation,
                    train_size: float | None = None) -> dict:
-    """Choose hyperparameters inside each fold's training side, fit and predict every fold for every seed,
-    pool the test predictions and score them."""
-    model, grid = config_model(config)
-    folds = []
-    test_rows: list[Example] = []
-    predictions: list[list[str]] = [[] for _ in config.seeds]
-    for number, fold in enumerate(evaluation.folds):
-        train, test = split(examples, fold)
-        if not train or not test:
-            continue
-        train_labels = {e.label for e in train}
-        if len(train_labels) < 2:
-            raise BenchError(f"{config.name}: {task.name} {evaluation.name}: the training rows of the fold testing "
-                             f"{', '.join(fold.test[:5])}{' …' if len(fold.test) > 5 else ''} have a single class")
-        record: dict[str, Any] = {"by": fold.by, "train": list(fold.train), "test": list(fold.test),
-                                  "train_docs": unique(e.doc for e in train), "test_docs": unique(e.doc for e in test),
-                                  "n_train": len(subsample(train, train_size, config.seeds[0])), "n_test": len(test),
-                                  "test_classes": sorted({e.label for e in test}, key=task.labels.index),
-                                  "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)}
-        fold_model = for_fold(model, config, task, evaluation, number, config.seeds[0])
-        if grid:
-            chosen, record["selection"] = remembered(select, fold_model, grid, train, config.folds)
-            fold_model = fold_model.set_params(**chosen)
-        folds.append(record)
-        test_frame = frame(test)
-        for i, seed in enumerate(config.seeds):
-            drawn = subsample(train, train_size, seed)
-            fitted = remembered(fit, configured(fold_model, seed), drawn)
-            if hasattr(fitted, "loss_history_"):  # a model trained by gradient descent: its training loss per epoch
-                record.setdefault("loss", {})[str(seed)] = list(fitted.loss_history_)
-            predictions[i].extend(str(label) for label in fitted.predict(test_frame))
-        test_rows.extend(test)
+    """Every fold of one evaluation, one after another, scored together."""
+    return score_evaluation(config, task, evaluation, train_size,
+                            [run_fold(config, task, examples, evaluation, number, train_size)
+                             for number in range(len(evaluation.folds))])
+
+
+def score_evaluation(config: Config, task: Task, evaluation: Evaluation, train_size: float | None,
+                     fold_results: list[dict | None]) -> dict:
+    """Pool the folds' test predictions and score them."""
+    done = [r for r in fold_results if r is not None]
+    folds = [r["record"] for r in done]
+    test_rows: list[Example] = [e for r in done for e in r["test"]]
+    predictions = [[label for r in done for label in r["predictions"][i]] for i in range(len(config.seeds))]
     gold = [e.label for e in test_rows]
     poles = [p for p in task.poles if p in gold] if task.poles_present_only else list(task.poles)
     seen = seen_classes(folds, task.labels)
@@ -234,9 +252,12 @@ def chosen_evaluations(config: Config, examples: list[Example]) -> list[Evaluati
 
 def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky",
               done: Callable[[Plan, list[dict]], None] | None = None) -> list[list[dict]]:
-    """Run each plan's units through joblib and call `done(plan, results)` as soon as a plan is complete.
+    """Run the folds of each plan's units through joblib and call `done(plan, results)` as soon as a plan is
+    complete.
 
-    Each unit seeds its own models, so the results are the same for any number of jobs and any backend.
+    The n-gram models' texts are analysed once per plan before the folds start, spread over the jobs, and
+    the workers memory-map that analysis. Each fold seeds its own models, so the results are the same for
+    any number of jobs and any backend.
     """
     from joblib import Parallel, delayed, parallel_config
     if jobs == 0:
@@ -244,7 +265,21 @@ def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky",
     results = []
     with parallel_config(backend=joblib_backend(backend), n_jobs=jobs):
         for p in plans:
-            results.append(Parallel()(delayed(run_evaluation)(p.config, *unit) for unit in p.units))
+            texts = list(dict.fromkeys(e.text for _, examples, _, _ in p.units for e in examples))
+            shared = ngrams.prepare(config_model(p.config)[0], texts, jobs, save=jobs != 1)
+            try:
+                work = [(u, number) for u, (_, _, evaluation, _) in enumerate(p.units)
+                        for number in range(len(evaluation.folds))]
+                outputs = Parallel()(delayed(run_fold)(p.config, *p.units[u][:3], number, p.units[u][3], shared)
+                                     for u, number in work)
+            finally:
+                if shared is not None:
+                    shutil.rmtree(shared, ignore_errors=True)
+            by_unit: list[list[dict | None]] = [[] for _ in p.units]
+            for (u, _), output in zip(work, outputs):
+                by_unit[u].append(output)
+            results.append([score_evaluation(p.config, task, evaluation, size, by_unit[u])
+                            for u, (task, _, evaluation, size) in enumerate(p.units)])
             if done is not None:
                 done(p, results[-1])
     return results

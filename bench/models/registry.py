@@ -71,6 +71,9 @@ def build_model(name: str, params: dict | None = None) -> BaseEstimator:
         return checked(family.build().set_params(**as_parameters(params)))
     except (ValueError, TypeError) as err:
         raise BenchError(f"model {name!r}: {err}") from None
+    except AttributeError:  # a parameter of a step the same params set to None or to a plain value
+        raise BenchError(f"model {name!r}: a parameter names a step inside a step the params replace with a "
+                         "plain value") from None
 
 
 def checked(model: BaseEstimator) -> BaseEstimator:
@@ -109,6 +112,9 @@ def rehearse(name: str, model: BaseEstimator) -> None:
             clone(model).fit(sample, ["a", "b", "a", "b", "a", "b"])
     except (ValueError, TypeError) as err:
         raise BenchError(f"model {name!r}: {err}") from None
+    except AttributeError:  # a parameter of a step the same params set to None or to a plain value
+        raise BenchError(f"model {name!r}: a parameter names a step inside a step the params replace with a "
+                         "plain value") from None
 
 
 def as_parameters(params: dict) -> dict:

@@ -1,13 +1,17 @@
-"""TF-IDF n-grams into a logistic regression: the classic sparse baseline, one scikit-learn Pipeline."""
+"""TF-IDF n-grams into a logistic regression: the classic sparse baseline, one scikit-learn Pipeline.
+
+Its vectorizers take their counts from the corpus's shared n-gram analysis (`ngrams`), which gives the
+per-fold TfidfVectorizer's matrix without analysing the texts at every fit.
+"""
 
 from __future__ import annotations
 
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from .ngrams import SharedTfidfVectorizer
 from .registry import register
 from .targets import TargetConditioned
 
@@ -15,8 +19,8 @@ from .targets import TargetConditioned
 def ngram_features() -> ColumnTransformer:
     """Word 1-2-grams and character 2-5-grams of the paragraph (within words), each weighted by sublinear TF-IDF."""
     return ColumnTransformer([
-        ("word", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1), "text"),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1), "text"),
+        ("word", SharedTfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1), "text"),
+        ("char", SharedTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1), "text"),
     ])
 
 

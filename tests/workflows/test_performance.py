@@ -1,20 +1,5 @@
-from bench.cli import main
-from bench.data.synthetic import synthetic_project
 from bench.publishing.performance import scale_table
 from bench.workflows.performance import measure
-from bench.workflows.project import Project
-
-
-def test_a_synthetic_corpus_is_a_valid_project_of_the_asked_size(repo, tmp_path, capsys):
-    synthetic_project(repo.root, tmp_path / "project", 45)
-    project = Project(tmp_path / "project")
-    corpus = project.corpus()
-    assert len(corpus.paragraphs) == 45 and len(corpus.documents) == 5
-    assert {d.language for d in corpus.documents} == {"en", "nl"}
-    assert main(["--root", str(project.root), "validate"]) == 0
-    assert "ok: 45 paragraphs" in capsys.readouterr().out
-    seed_words = {w for p in repo.corpus().paragraphs for w in p.text.split()}
-    assert all(set(p.text.split()) <= seed_words for p in corpus.paragraphs)
 
 
 def test_measure_reports_time_and_the_memory_of_the_process_tree(tmp_path):
