@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
                      help="also run the fine-tuning experiments in experiments/finetune/")
     run.add_argument("--out", metavar="FOLDER",
                      help="write records and tables here instead of experiments/results (needed for external data)")
-    run.add_argument("--jobs", type=int, default=1, metavar="N", help="run evaluations in N parallel jobs (default: 1)")
+    run.add_argument("--jobs", type=int, default=1, metavar="N", help="run the folds in N parallel jobs (default: 1)")
     run.add_argument("--backend", default="loky", metavar="NAME",
                      help="joblib backend: loky (default), threading, or ray or dask on a cluster "
                           "(needs the ray or dask[distributed] package)")
@@ -88,6 +88,8 @@ def parser() -> argparse.ArgumentParser:
     perf.add_argument("--only", nargs="+", metavar="PART",
                       help="only these parts: commands, per_target (against the plain scikit-learn script), scale "
                            "(synthetic corpora), language_model (the prompted model's cost); default: all")
+    perf.add_argument("--scale-only", dest="only", action="store_const", const=["scale"],
+                      help="only the scale benchmark: the same as --only scale")
     perf.add_argument("--no-fine-tuning", action="store_true", help="skip timing the slow `bench run --all`")
     perf.add_argument("--sizes", type=int, nargs="+", metavar="N",
                       help="synthetic corpus sizes in paragraphs (default: 1000 10000 100000)")

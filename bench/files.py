@@ -97,6 +97,13 @@ def check_name(name: str, what: str, path: str | os.PathLike | None = None, line
     return name
 
 
+def nearest_existing(path: Path) -> Path:
+    """The path, or its nearest existing ancestor: where a file below it would be created."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def check_destinations(paths: Iterable[Path]) -> None:
     """Fail before any work when a file could not be written where it goes; creates and changes nothing.
 
@@ -105,9 +112,7 @@ def check_destinations(paths: Iterable[Path]) -> None:
     for path in map(Path, paths):
         if path.is_dir():
             raise BenchError("is a folder, but a file must be written here", path)
-        folder = path.parent
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
+        folder = nearest_existing(path.parent)
         if not folder.is_dir():
             raise BenchError(f"cannot write {path}: {folder} is a file, not a folder", folder)
         try:

@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from ..files import BenchError, check_name, read_text
 from ..models import build_model, rehearse
-from ..models.registry import as_parameters, checked
+from ..models.registry import MAX_SEED, as_parameters, checked
 from . import external
 from .external import DatasetSpec
 from .settings import DEFAULT_FOLDS, SETTINGS
@@ -21,7 +21,6 @@ CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "se
                "folds", "dataset", "definitions", "per_target", "metric")
 METRICS = ("macro_f1", "f_avg")
 PER_TARGET = (False, True, "fallback")
-MAX_SEED = 2**32 - 1  # numpy's legacy generators, which scikit-learn uses, take no larger seed
 MAX_RESAMPLES = 1_000_000
 MODEL_KEYS = ("name", "params", "grid")
 BOOTSTRAP_KEYS = ("resamples", "seed", "confidence")

@@ -7,7 +7,8 @@ adding a family is adding one file.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -36,7 +37,8 @@ class Family:
 MODELS: dict[str, Family] = {}
 
 # Parameter constraints the harness's own estimators share, in scikit-learn's `_parameter_constraints` form.
-SEED = [Interval(Integral, 0, 2**32 - 1, closed="both"), None]  # numpy and torch take seeds below 2**32
+MAX_SEED = 2**32 - 1  # numpy's legacy generators, which scikit-learn uses, and torch take no larger seed
+SEED = [Interval(Integral, 0, MAX_SEED, closed="both"), None]
 POSITIVE_INTEGER = [Interval(Integral, 1, None, closed="left")]
 POSITIVE_NUMBER = [Interval(Real, 0, None, closed="neither")]
 NON_NEGATIVE_INTEGER = [Interval(Integral, 0, None, closed="left")]
@@ -55,6 +57,18 @@ def register(name: str, rank: int, learns: bool = True, needs_torch: bool = Fals
     return decorate
 
 
+@contextmanager
+def model_errors(name: str) -> Iterator[None]:
+    """What scikit-learn raises on bad parameters, as a BenchError naming the model."""
+    try:
+        yield
+    except (ValueError, TypeError) as err:
+        raise BenchError(f"model {name!r}: {err}") from None
+    except AttributeError:  # a parameter of a step the same params set to None or to a plain value
+        raise BenchError(f"model {name!r}: a parameter names a step inside a step the params replace with a "
+                         "plain value") from None
+
+
 def build_model(name: str, params: dict | None = None) -> BaseEstimator:
     """A fresh estimator by registered name, with parameters set the scikit-learn way (`step__param`)."""
     if name not in MODELS:
@@ -63,17 +77,8 @@ def build_model(name: str, params: dict | None = None) -> BaseEstimator:
     if family.needs_torch and importlib.util.find_spec("torch") is None:
         raise BenchError(f"model {name!r} needs the optional transformer dependencies: "
                          "pip install torch==2.13.0 && pip install -e '.[models]'")
-    params = params or {}
-    unnamed = [key for key in params if not isinstance(key, str)]
-    if unnamed:
-        raise BenchError(f"model {name!r}: parameter names must be strings, not {unnamed[0]!r}")
-    try:
-        return checked(family.build().set_params(**as_parameters(params)))
-    except (ValueError, TypeError) as err:
-        raise BenchError(f"model {name!r}: {err}") from None
-    except AttributeError:  # a parameter of a step the same params set to None or to a plain value
-        raise BenchError(f"model {name!r}: a parameter names a step inside a step the params replace with a "
-                         "plain value") from None
+    with model_errors(name):
+        return checked(family.build().set_params(**as_parameters(params or {})))
 
 
 def checked(model: BaseEstimator) -> BaseEstimator:
@@ -106,20 +111,14 @@ def rehearse(name: str, model: BaseEstimator) -> None:
         return
     words = ["alpha beta", "gamma delta", "alpha gamma", "beta delta", "alpha delta", "beta gamma"]
     sample = pd.DataFrame({"text": words, "target": ["war", "defector"] * 3, "id": [f"x-{i}" for i in range(6)]})
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            clone(model).fit(sample, ["a", "b", "a", "b", "a", "b"])
-    except (ValueError, TypeError) as err:
-        raise BenchError(f"model {name!r}: {err}") from None
-    except AttributeError:  # a parameter of a step the same params set to None or to a plain value
-        raise BenchError(f"model {name!r}: a parameter names a step inside a step the params replace with a "
-                         "plain value") from None
+    with model_errors(name), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clone(model).fit(sample, ["a", "b", "a", "b", "a", "b"])
 
 
 def as_parameters(params: dict) -> dict:
     """Config values as scikit-learn expects them: YAML has no tuples, so an n-gram range given as a list becomes one."""
-    return {key: tuple(value) if key.endswith("ngram_range") and isinstance(value, list) else value
+    return {key: tuple(value) if str(key).endswith("ngram_range") and isinstance(value, list) else value
             for key, value in params.items()}
 
 

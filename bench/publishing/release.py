@@ -17,7 +17,7 @@ from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD, Schema
 from ..evaluation.settings import SETTINGS, evaluations, split
 from ..evaluation.tasks import build_examples, tasks_from_schema
-from ..files import BenchError, atomic_write
+from ..files import BenchError, atomic_write, nearest_existing
 from .tables import agreement_table, main_tables
 
 PRETTY_NAME = "Deserter Bench: topic and stance in Dutch and English news on Russian deserters"
@@ -388,7 +388,7 @@ def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema,
     if out.exists() and any(out.iterdir()) and not is_export(out):
         raise BenchError("output folder is not empty and holds no earlier export; choose another", out)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=nearest_folder(out.parent)))
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=nearest_existing(out.parent)))
     except OSError as err:
         raise BenchError(f"cannot write: {err.strerror}", out) from None
     try:
@@ -419,13 +419,6 @@ def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return release_files(out)
-
-
-def nearest_folder(path: Path) -> Path:
-    """The path, or its nearest existing ancestor: a staging folder there can be renamed to anywhere below it."""
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
 
 
 def is_export(folder: Path) -> bool:

@@ -12,42 +12,38 @@ from pathlib import Path
 
 from ..data.synthetic import MULTITARGET_COLUMNS, multitarget_rows, synthetic_project
 from ..files import BenchError
-from ..publishing.performance import performance_tables, read_performance, write_performance
+from ..publishing.performance import ANALYSIS_ONCE, CLASSIFIER_FITS, performance_tables, read_performance, write_performance
 from ..publishing.readme import update_readme
 from .project import Project, scratch_copy
 
-# Runs one command as a child and prints its wall time and peak resident memory: the larger of the biggest
-# single process and the sum over the command's process tree (parallel jobs), sampled every 0.1 s from /proc.
+# Runs one command as a child and prints its wall time and peak memory: the proportional set size (PSS)
+# summed over the command's process tree, sampled every 0.1 s, so pages that processes share (a
+# memory-mapped analysis, libraries) count once; resident size where the system reports no PSS; and the
+# largest child's peak resident size where that is more (a command that ends before a sample sees it grown).
 MEASURE = """
-import os, resource, subprocess, sys, tempfile, time
+import resource, subprocess, sys, tempfile, time
+import psutil
 
-def tree_rss(root):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        todo += children.get(pid, [])
+def tree_memory(process):
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
         try:
-            with open(f"/proc/{pid}/statm") as statm:
-                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
-            pass
+            info = member.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        total += getattr(info, "pss", info.rss)
     return total
 
 start = time.perf_counter()
 errors = tempfile.TemporaryFile("w+")  # a file, not a pipe: a chatty child never blocks on a full pipe
 child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=errors, text=True)
+process = psutil.Process(child.pid)
 peak = 0
 while child.poll() is None:
-    if os.path.isdir("/proc"):
-        peak = max(peak, tree_rss(child.pid))
+    try:
+        peak = max(peak, tree_memory(process))
+    except psutil.NoSuchProcess:
+        pass
     time.sleep(0.1)
 elapsed = time.perf_counter() - start
 if child.returncode:
@@ -92,36 +88,95 @@ def run_benchmarks(root: Path, repeats: int = 3, fine_tuning: bool = True) -> di
             rows[name] = {"seconds_best": seconds[0], "seconds_median": seconds[len(seconds) // 2],
                           "peak_mib": max(m for _, m in runs), "repeats": times}
     return {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
-            "commands": rows}
+            "commands": rows, "commands_memory": "pss"}
 
 
 SCALE_SIZES = (1_000, 10_000, 100_000)
-SCALE_EXPERIMENT = {"name": "tfidf_scale", "settings": ["multilingual"], "folds": 5}
+SCALE_EXPERIMENT = {"settings": ["multilingual"], "folds": 5}
+# The same experiment as the per-fold scikit-learn Pipeline: TfidfVectorizer analysing the texts at every fit.
+NAIVE_PARAMS = {"features__word__shared_analysis": False, "features__char__shared_analysis": False}
+PROFILE_SIZE = 10_000
 
 
-def scale_config(root: Path) -> str:
-    """The benchmark's TF-IDF experiment over all three tasks, in the multilingual setting with five grouped folds."""
+def scale_config(root: Path, naive: bool = False) -> str:
+    """The benchmark's TF-IDF experiment over all three tasks with its fixed parameters, in the multilingual
+    setting with five grouped folds; `naive`: as the per-fold Pipeline that analyses the texts at every fit."""
     import yaml
     config = yaml.safe_load((root / "experiments" / "tfidf.yaml").read_text(encoding="utf-8"))
+    config["model"].pop("grid", None)
     config.update(SCALE_EXPERIMENT, description="The TF-IDF experiment on a synthetic corpus, for measuring scale.")
+    if naive:
+        config["model"]["params"] = {**config["model"].get("params", {}), **NAIVE_PARAMS}
     return yaml.safe_dump(config, sort_keys=True)
 
 
+def same_predictions(one: Path, other: Path) -> bool:
+    """Whether two records of the same experiment hold the same predictions."""
+    import json
+    return ([r["predictions"] for r in json.loads(one.read_text(encoding="utf-8"))["results"]]
+            == [r["predictions"] for r in json.loads(other.read_text(encoding="utf-8"))["results"]])
+
+
+# Where a run's time goes: (share's name, module path suffix, function names) summed by cumulative time.
+PROFILE_PARTS = (
+    (CLASSIFIER_FITS, "sklearn/linear_model/_logistic.py", ("fit",)),
+    (ANALYSIS_ONCE, "bench/models/ngrams.py", ("analyse",)),
+    ("TF-IDF of each fold from the shared counts", "bench/models/ngrams.py", ("fit_transform", "transform")),
+    ("predicting the test folds", "sklearn/linear_model/_base.py", ("predict",)),
+    ("bootstrap intervals and scores", "bench/evaluation/statistics.py", ("summarize",)),
+)
+
+
+def profile_run(command: list[str], output: Path) -> dict:
+    """Seconds per part of one `bench` command run under cProfile in one process (`--jobs 1`)."""
+    import pstats
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(output), *command[1:]], check=True,
+                   capture_output=True)
+    stats = pstats.Stats(str(output)).stats  # type: ignore[attr-defined]
+    parts = {name: sum(entry[3] for (file, _, function), entry in stats.items()
+                       if file.replace("\\", "/").endswith(suffix) and function in functions)
+             for name, suffix, functions in PROFILE_PARTS}
+    total = pstats.Stats(str(output)).total_tt  # type: ignore[attr-defined]
+    return {"total_seconds": total, "parts": parts}
+
+
+def word_types(project: Path) -> tuple[int, int]:
+    """Tokens and distinct words (split on white space) of a project's seed texts."""
+    tokens, types = 0, set()
+    for path in (project / "seeds").glob("*.txt"):
+        words = path.read_text(encoding="utf-8").split()
+        tokens += len(words)
+        types.update(words)
+    return tokens, len(types)
+
+
 def run_scale(root: Path, sizes=SCALE_SIZES, jobs: int = 2) -> dict:
-    """Wall time and peak memory of `bench validate` and the TF-IDF experiment on synthetic corpora of each size."""
-    rows = []
+    """Wall time and peak memory of `bench validate`, of the TF-IDF experiment and of the same experiment as the
+    naive per-fold Pipeline, on synthetic corpora of each size; and a profile of the experiment at one size."""
+    rows, profile = [], None
     for size in sizes:
         with tempfile.TemporaryDirectory() as scratch:
             project = Path(scratch) / "project"
             synthetic_project(root, project, size)
-            config = project / "tfidf_scale.yaml"
-            config.write_text(scale_config(root), encoding="utf-8")
+            tokens, types = word_types(project)
+            runs = {}
+            for name, as_naive in (("experiment", False), ("naive", True)):
+                config = project / f"tfidf_scale{'_naive' * as_naive}.yaml"
+                config.write_text(scale_config(root, as_naive), encoding="utf-8")
+                runs[name] = [*BENCH, "--root", str(project), "run", str(config), "--out", str(Path(scratch) / "out")]
             validate = measure([*BENCH, "--root", str(project), "validate"])
-            run = measure([*BENCH, "--root", str(project), "run", str(config), "--out", str(Path(scratch) / "out"),
-                           "--jobs", str(jobs)])
-        rows.append({"paragraphs": size, "validate_seconds": validate[0], "validate_peak_mib": validate[1],
-                     "experiment_seconds": run[0], "experiment_peak_mib": run[1]})
-    return {"jobs": jobs, "experiment": SCALE_EXPERIMENT, "sizes": rows}
+            experiment = measure([*runs["experiment"], "--jobs", str(jobs)])
+            naive = measure([*runs["naive"], "--jobs", str(jobs)])
+            records = Path(scratch) / "out" / "records"
+            same = same_predictions(records / "tfidf_scale.json", records / "tfidf_scale_naive.json")
+            if size == PROFILE_SIZE:
+                profile = {"paragraphs": size, **profile_run([*runs["experiment"], "--jobs", "1"],
+                                                             Path(scratch) / "profile")}
+        rows.append({"paragraphs": size, "tokens": tokens, "word_types": types,
+                     "validate_seconds": validate[0], "validate_peak_mib": validate[1],
+                     "experiment_seconds": experiment[0], "experiment_peak_mib": experiment[1],
+                     "naive_seconds": naive[0], "naive_peak_mib": naive[1], "same_predictions": same})
+    return {"jobs": jobs, "experiment": SCALE_EXPERIMENT, "sizes": rows, "profile": profile}
 
 
 # The plain alternative to `bench run` of the per-target SVM with fixed parameters: the same Pipeline fitted

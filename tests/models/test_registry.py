@@ -43,6 +43,14 @@ def test_unknown_model_and_parameter():
         build_model("bert")
     with pytest.raises(BenchError, match="model 'tfidf': Invalid parameter 'clasifier'"):
         build_model("tfidf", {"clasifier__C": 1})
+    with pytest.raises(BenchError, match="model 'tfidf': .*keywords must be strings"):
+        build_model("tfidf", {1: 2})
+
+
+def test_a_parameter_inside_a_step_replaced_by_a_plain_value():
+    params = {"features__char": "drop", "features__char__min_df": 2}
+    with pytest.raises(BenchError, match="model 'tfidf': a parameter names a step inside a step the params replace"):
+        build_model("tfidf", params)
 
 
 def test_transformer_models_without_their_dependencies(monkeypatch):

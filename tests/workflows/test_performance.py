@@ -1,4 +1,3 @@
-from bench.publishing.performance import scale_table
 from bench.workflows.performance import measure
 
 
@@ -7,15 +6,23 @@ def test_measure_reports_time_and_the_memory_of_the_process_tree(tmp_path):
     assert seconds >= 0.5 and mib >= 200
 
 
-def test_scale_table_reports_linear_growth_as_one():
-    rows = [{"paragraphs": n, "validate_seconds": n / 1000, "validate_peak_mib": 30,
-             "experiment_seconds": 9 * n / 1000, "experiment_peak_mib": 500} for n in (1000, 10000)]
-    table = scale_table({"jobs": 2, "experiment": {"folds": 5}, "sizes": rows})
-    assert "| 10,000 | 10.00 | 30 | 90.0 | 500 | 100.0 | 10.00 | 1.00 |" in table
+def test_the_scale_benchmark_runs_both_ways_and_profiles_on_a_small_corpus(repo, monkeypatch):
+    import bench.workflows.performance as performance
+    monkeypatch.setattr(performance, "PROFILE_SIZE", 60)
+    result = performance.run_scale(repo.root, sizes=[60], jobs=1)
+    [row] = result["sizes"]
+    assert row["same_predictions"] and row["word_types"] > 0
+    assert row["experiment_seconds"] > 0 and row["naive_seconds"] > 0 and row["experiment_peak_mib"] > 0
+    assert result["profile"]["total_seconds"] > 0
+    assert result["profile"]["parts"]["classifier fits (LogisticRegression.fit)"] > 0
 
 
-def test_the_goal_line_says_plainly_whether_the_goal_is_met():
-    row = {"paragraphs": 100_000, "validate_seconds": 5.0, "validate_peak_mib": 100,
-           "experiment_seconds": 95.0, "experiment_peak_mib": 3000}
-    table = scale_table({"jobs": 2, "experiment": {"folds": 5}, "sizes": [row]})
-    assert "100 s against the goal of 60 s (time goal not met), peak 3,000 MiB against 4,096 MiB (memory goal met)" in table
+def test_the_scale_experiment_has_fixed_parameters_and_the_naive_one_analyses_at_every_fit(repo):
+    import yaml
+
+    from bench.workflows.performance import scale_config
+    shared, naive = yaml.safe_load(scale_config(repo.root)), yaml.safe_load(scale_config(repo.root, naive=True))
+    assert "grid" not in shared["model"] and "grid" not in naive["model"]
+    assert shared["model"]["params"] == {"classifier__C": 1.0}
+    assert naive["model"]["params"] == {"classifier__C": 1.0, "features__word__shared_analysis": False,
+                                        "features__char__shared_analysis": False}
