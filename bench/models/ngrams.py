@@ -176,10 +176,10 @@ class SharedTfidfVectorizer(TfidfVectorizer):
         n_doc = len(texts)
         max_doc_count = self.max_df if isinstance(self.max_df, Integral) else self.max_df * n_doc
         min_doc_count = self.min_df if isinstance(self.min_df, Integral) else self.min_df * n_doc
+        if not df.any():  # checked first, as CountVectorizer does
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
         if max_doc_count < min_doc_count:
             raise ValueError("max_df corresponds to < documents than min_df")
-        if not df.any():
-            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
         order = analysis.order
         kept = df[order]
         columns = order[(kept > 0) & (kept >= min_doc_count) & (kept <= max_doc_count)]
