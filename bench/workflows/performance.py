@@ -132,12 +132,11 @@ def profile_run(command: list[str], output: Path) -> dict:
     import pstats
     subprocess.run([sys.executable, "-m", "cProfile", "-o", str(output), *command[1:]], check=True,
                    capture_output=True)
-    stats = pstats.Stats(str(output)).stats  # type: ignore[attr-defined]
-    parts = {name: sum(entry[3] for (file, _, function), entry in stats.items()
+    profile = pstats.Stats(str(output))  # read once: its entries and its total
+    parts = {name: sum(entry[3] for (file, _, function), entry in profile.stats.items()  # type: ignore[attr-defined]
                        if file.replace("\\", "/").endswith(suffix) and function in functions)
              for name, suffix, functions in PROFILE_PARTS}
-    total = pstats.Stats(str(output)).total_tt  # type: ignore[attr-defined]
-    return {"total_seconds": total, "parts": parts}
+    return {"total_seconds": profile.total_tt, "parts": parts}  # type: ignore[attr-defined]
 
 
 def word_types(project: Path) -> tuple[int, int]:
