@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-labelstudio perf install clean
 
-# torch first, pinned to the CPU build; the package's range is then already satisfied.
+# torch first, pinned to the CPU build; the package's range is then already satisfied. Every extra that
+# `make run` and `make test` use: the tests cover SetFit (gpu) and `bench perf` (perf) too.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[models,release,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[models,gpu,release,perf,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
