@@ -16,6 +16,7 @@ from ..data.corpus import Corpus
 from ..data.labels import LabelRow
 from ..files import BenchError
 from ..models import build_model, configured, fold_name, ngrams
+from ..models.protocol import ChecksData, ReportsLoss
 from ..models.targets import PerTarget
 from . import external
 from .config import Config
@@ -127,7 +128,7 @@ def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Ev
     predictions = []
     for seed in config.seeds:
         fitted = remembered(fit, configured(fold_model, seed), subsample(train, train_size, seed))
-        if hasattr(fitted, "loss_history_"):  # a model trained by gradient descent: its training loss per epoch
+        if isinstance(fitted, ReportsLoss):  # a model trained by gradient descent: its training loss per epoch
             record.setdefault("loss", {})[str(seed)] = list(fitted.loss_history_)
         predictions.append([str(label) for label in fitted.predict(test_frame)])
     return {"record": record, "test": test, "predictions": predictions}
@@ -223,7 +224,7 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus | None, gold: di
                                          "have no training rows; per-target models cannot predict them "
                                          "(`per_target: fallback` predicts them with a target-blind model)")
     checked = build_model(config.model, config.params)
-    if hasattr(checked, "check"):  # a model that reads its predictions from a file: every id, label and fold is there
+    if isinstance(checked, ChecksData):  # a model that reads its predictions from a file: every id, label and fold is there
         for task, examples in data:
             folds = {fold_name(evaluation.name, number): [e.id for e in split(examples, fold)[1]]
                      for evaluation in chosen_evaluations(config, examples)

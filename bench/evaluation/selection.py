@@ -15,6 +15,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, ParameterGrid
 from sklearn.pipeline import Pipeline
 
+from ..models.protocol import Staged
 from .statistics import Scorer
 from .tasks import frame
 
@@ -105,7 +106,7 @@ def staged_predictions(model: BaseEstimator, candidates: list[dict], X_fit, y_fi
     `staged_parameter` (a number of epochs) the grid varies: the fit runs to the largest value and
     `staged_predict` gives the model at each smaller one. None for any other model.
     """
-    stage = getattr(model, "staged_parameter", None)
+    stage = model.staged_parameter if isinstance(model, Staged) else None
     if stage is None or not any(stage in c for c in candidates):
         return None
     found: dict[str, list] = {}

@@ -6,12 +6,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from .encoding.encoders import ENCODERS, embed, require_checkpoint
+from .encoding.encoders import ENCODERS, OfflineWeights, embed
 from .registry import BALANCED, POSITIVE_INTEGER, POSITIVE_NUMBER, SEED, register
 
 
 @register("encoder_logreg", rank=6, needs_torch=True)
-class EncoderClassifier(ClassifierMixin, BaseEstimator):
+class EncoderClassifier(OfflineWeights, ClassifierMixin, BaseEstimator):
     """A logistic regression on the paragraphs' embeddings; the encoder itself is never trained.
 
     Parameters
@@ -32,6 +32,8 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         "target: text", so one joint model serves every target.
     """
 
+    weights_parameter = "encoder"
+    offline_models = ENCODERS
     _parameter_constraints = {"encoder": [str], "C": POSITIVE_NUMBER, "max_iter": POSITIVE_INTEGER,
                               "class_weight": BALANCED, "random_state": SEED, "target_features": ["boolean"]}
 
@@ -49,10 +51,6 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         if not self.target_features:
             return embed(self.encoder, X["text"])
         return embed(self.encoder, [f"{target}: {text}" for target, text in zip(X["target"], X["text"])])
-
-    def check_loadable(self) -> None:
-        """Whether the encoder can be loaded offline; called before any run."""
-        require_checkpoint(self.encoder, ENCODERS)
 
     def fit(self, X, y):
         self.classifier_ = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight,

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 
-from .encoding.encoders import E5, MINILM, PREFIXES, require_checkpoint
+from .encoding.encoders import E5, MINILM, PREFIXES, OfflineWeights, mean_pool
 from .registry import (
     BALANCED,
     NON_NEGATIVE_INTEGER,
@@ -28,7 +28,7 @@ _LOWER_STATES_LIMIT = 50_000
 
 
 @register("fine_tuned", rank=7, needs_torch=True)
-class FineTunedClassifier(ClassifierMixin, BaseEstimator):
+class FineTunedClassifier(OfflineWeights, ClassifierMixin, BaseEstimator):
     """An encoder and a linear head over its mean-pooled states, trained with AdamW, seeded for repeatable results.
 
     Mean pooling, because sentence encoders such as E5 and MiniLM were trained with it (their CLS pooler
@@ -37,9 +37,10 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
     model after k of n epochs is the model trained for k epochs, and `staged_predict` lets model selection
     score every epoch count of a grid from one fit.
 
-    `trainable_layers=k` trains the top k encoder layers and the head. The embeddings and lower layers stay
-    frozen, so their output is computed once per input and reused in every epoch, fold and seed: that keeps
-    CPU runs affordable. `None` trains every parameter, as on a GPU.
+    `trainable_layers=k` trains the top k encoder layers and the head (0: the head alone, a linear probe of
+    the frozen encoder). The embeddings and lower layers stay frozen, so their output is computed once per
+    input and reused in every epoch, fold and seed: that keeps CPU runs affordable. `None` trains every
+    parameter, as on a GPU.
 
     Parameters
     ----------
@@ -58,7 +59,7 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
     max_length : int
         Tokens per input; longer inputs are truncated (the paragraph, not the target).
     trainable_layers : int or None
-        How many top encoder layers train; None trains every parameter.
+        How many top encoder layers train besides the head (0: none); None trains every parameter.
     text_pair : bool
         Whether the stance target is given as the first text of a pair.
     device : str
@@ -68,6 +69,7 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
     """
 
     staged_parameter = "epochs"
+    offline_models = (E5, MINILM)
     _parameter_constraints = {
         "checkpoint": [str], "epochs": POSITIVE_INTEGER, "learning_rate": POSITIVE_NUMBER,
         "batch_size": POSITIVE_INTEGER, "weight_decay": NON_NEGATIVE_NUMBER,
@@ -77,7 +79,7 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
         "device": [str], "random_state": SEED,
     }
 
-    def __init__(self, checkpoint: str = "multilingual-e5-small", epochs: int = 8, learning_rate: float = 1e-4,
+    def __init__(self, *, checkpoint: str = "multilingual-e5-small", epochs: int = 8, learning_rate: float = 1e-4,
                  batch_size: int = 16, weight_decay: float = 0.01, warmup_epochs: float = 1.0,
                  max_grad_norm: float = 1.0, class_weight: str | None = "balanced", dropout: float = 0.1,
                  max_length: int = 128, trainable_layers: int | None = 2, text_pair: bool = True,
@@ -158,14 +160,10 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
                         _LOWER_STATES[key] = state[:length].cpu().clone()
         return [_LOWER_STATES[k] for k in keys]
 
-    def check_loadable(self) -> None:
-        """Whether the checkpoint can be loaded offline; called before any run."""
-        require_checkpoint(self.checkpoint, (E5, MINILM))
-
     def fit(self, X, y):
         import torch
 
-        self._check_params()
+        self._validate_params()  # as scikit-learn's own estimators do in fit: a direct fit is checked too
         seed = 0 if self.random_state is None else self.random_state
         torch.manual_seed(seed)
         self.device_ = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto"
@@ -203,14 +201,6 @@ class FineTunedClassifier(ClassifierMixin, BaseEstimator):
                                        if p.requires_grad})
         self.model_.eval()
         return self
-
-    def _check_params(self) -> None:
-        if not (isinstance(self.epochs, int) and self.epochs >= 1):
-            raise ValueError(f"epochs must be a positive integer, not {self.epochs!r}")
-        if self.class_weight not in (None, "balanced"):
-            raise ValueError(f"class_weight must be 'balanced' or None, not {self.class_weight!r}")
-        if self.trainable_layers is not None and self.trainable_layers < 1:
-            raise ValueError("trainable_layers must be a positive number of top layers, or None for all")
 
     def predict_logits(self, X) -> np.ndarray:
         import torch
@@ -264,9 +254,7 @@ def _classifier_class():
 
         def forward(self, attention_mask, **inputs):
             hidden = self.encoder(attention_mask=attention_mask, **inputs).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-            return self.head(self.dropout(pooled))
+            return self.head(self.dropout(mean_pool(hidden, attention_mask)))
 
     class _Passthrough(torch.nn.Module):
         def forward(self, input_ids=None, inputs_embeds=None, **kwargs):

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 
-from .encoding.encoders import require_checkpoint
+from .encoding.encoders import OfflineWeights
 from .registry import NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, SEED, register
 
 DTYPES = ("auto", "float32", "bfloat16")
@@ -21,8 +21,8 @@ STANCE_INSTRUCTION = ("Classify the stance of the paragraph from a news article 
                       "one label whose definition fits it best.")
 
 
-@register("prompted_lm", rank=6, learns=True, needs_torch=True)
-class PromptedLanguageModel(ClassifierMixin, BaseEstimator):
+@register("prompted_lm", rank=9, learns=True, needs_torch=True)
+class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
     """The label a causal language model finds most likely after a prompt with the codebook's definitions.
 
     The prompt has an instruction, the stance target where the row has one, every label with its definition
@@ -70,7 +70,7 @@ class PromptedLanguageModel(ClassifierMixin, BaseEstimator):
                               "shots": NON_NEGATIVE_INTEGER, "max_length": POSITIVE_INTEGER,
                               "batch_size": POSITIVE_INTEGER, "dtype": [StrOptions(set(DTYPES))], "random_state": SEED}
 
-    def __init__(self, checkpoint: str | None = None, label_definitions: dict | None = None, shots: int = 0,
+    def __init__(self, *, checkpoint: str | None = None, label_definitions: dict | None = None, shots: int = 0,
                  max_length: int = 256, batch_size: int = 8, dtype: str = "auto", random_state: int | None = None):
         self.checkpoint = checkpoint
         self.label_definitions = label_definitions
@@ -79,10 +79,6 @@ class PromptedLanguageModel(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.dtype = dtype
         self.random_state = random_state
-
-    def check_loadable(self) -> None:
-        """Whether the checkpoint can be loaded offline; called before any run."""
-        require_checkpoint(self.checkpoint, ())
 
     def fit(self, X, y):
         if not self.checkpoint:

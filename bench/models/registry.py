@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import Interval, StrOptions  # what scikit-learn's own estimators declare with
 
 from ..files import BenchError
+from .protocol import INJECTED_PARAMETERS, ChecksLoadable, Injected
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ def checked(model: BaseEstimator) -> BaseEstimator:
     """
     inner = [value for value in model.get_params(deep=True).values() if isinstance(value, BaseEstimator)]
     for estimator in (model, *inner):
+        # scikit-learn's convention, not a hook of the harness: BaseEstimator has `_validate_params` but no
+        # default `_parameter_constraints`, so an estimator that declares none (a third-party one) is not checked.
         if getattr(estimator, "_parameter_constraints", None) is not None:
             estimator._validate_params()
     return model
@@ -102,10 +105,9 @@ def rehearse(name: str, model: BaseEstimator) -> None:
     import pandas as pd
 
     if MODELS[name].needs_torch:  # loading weights to rehearse would cost too much: check they can be loaded
-        check = getattr(model, "check_loadable", None)
         try:
-            if check is not None:
-                check()
+            if isinstance(model, ChecksLoadable):
+                model.check_loadable()
         except ValueError as err:
             raise BenchError(f"model {name!r}: {err}") from None
         return
@@ -130,13 +132,14 @@ def fold_name(evaluation: str, number: int | str) -> str:
 def configured(model: BaseEstimator, seed: int, label_definitions: dict[str, str] | None = None,
                task: str | None = None, fold: str | None = None) -> BaseEstimator:
     """A clone with every `random_state` set to the seed and, where a model takes them, the task's label
-    definitions, the task's name and the fold's name (`evaluation/number`, for predictions made per fold)."""
+    definitions, the task's name and the fold's name: the parameters `protocol.Injected` declares."""
     model = clone(model)
-    given = {"random_state": seed, "label_definitions": dict(label_definitions) if label_definitions else None,
-             "task": task, "fold": fold}
+    given: dict[str, object] = dict(Injected(
+        random_state=seed, label_definitions=dict(label_definitions) if label_definitions else None, task=task,
+        fold=fold))
     params: dict[str, object] = {}
     for key in model.get_params(deep=True):
         name = key.split("__")[-1]
-        if name in given and (given[name] is not None or name == "random_state"):
+        if name in INJECTED_PARAMETERS and (given[name] is not None or name == "random_state"):
             params[key] = given[name]
     return model.set_params(**params)

@@ -8,12 +8,12 @@ import tempfile
 
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .encoding.encoders import E5, MINILM, require_checkpoint
+from .encoding.encoders import E5, MINILM, OfflineWeights
 from .registry import POSITIVE_INTEGER, POSITIVE_NUMBER, SEED, register
 
 
 @register("setfit", rank=8, needs_torch=True)
-class SetFitClassifier(ClassifierMixin, BaseEstimator):
+class SetFitClassifier(OfflineWeights, ClassifierMixin, BaseEstimator):
     """The `setfit` package's two steps: few labelled examples make many same/different-label pairs to tune
     the encoder on, and the head then sees embeddings that already separate the classes.
 
@@ -43,11 +43,12 @@ class SetFitClassifier(ClassifierMixin, BaseEstimator):
         Seed of the training order, the dropout and the head.
     """
 
+    offline_models = (E5, MINILM)
     _parameter_constraints = {"checkpoint": [str], "num_iterations": POSITIVE_INTEGER, "num_epochs": POSITIVE_INTEGER,
                               "batch_size": POSITIVE_INTEGER, "body_learning_rate": POSITIVE_NUMBER,
                               "max_length": POSITIVE_INTEGER, "target_prefix": ["boolean"], "random_state": SEED}
 
-    def __init__(self, checkpoint: str = "multilingual-e5-small", num_iterations: int = 20, num_epochs: int = 1,
+    def __init__(self, *, checkpoint: str = "multilingual-e5-small", num_iterations: int = 20, num_epochs: int = 1,
                  batch_size: int = 16, body_learning_rate: float = 2e-5, max_length: int = 128,
                  target_prefix: bool = True, random_state: int | None = None):
         self.checkpoint = checkpoint
@@ -66,10 +67,6 @@ class SetFitClassifier(ClassifierMixin, BaseEstimator):
         prefix = PREFIXES.get(self.checkpoint, "")
         targets = X["target"] if self.target_prefix and "target" in X else [""] * len(X)
         return [f"{prefix}{target}: {text}" if target else f"{prefix}{text}" for target, text in zip(targets, X["text"])]
-
-    def check_loadable(self) -> None:
-        """Whether the checkpoint can be loaded offline; called before any run."""
-        require_checkpoint(self.checkpoint, (E5, MINILM))
 
     def fit(self, X, y):
         import torch

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .encoding.encoders import ENCODERS, embed, require_checkpoint
+from .encoding.encoders import ENCODERS, OfflineWeights, embed
 from .registry import register
 
 
 @register("zero_shot", rank=5, learns=False, needs_torch=True)
-class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
+class ZeroShotClassifier(OfflineWeights, ClassifierMixin, BaseEstimator):
     """Nearest label definition in embedding space; needs no training example, so it can predict any class.
 
     Parameters
@@ -23,15 +23,13 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         are described toward that target.
     """
 
+    weights_parameter = "encoder"
+    offline_models = ENCODERS
     _parameter_constraints = {"encoder": [str], "label_definitions": [dict, None]}
 
     def __init__(self, encoder: str = "multilingual-e5-small", label_definitions: dict | None = None):
         self.encoder = encoder
         self.label_definitions = label_definitions
-
-    def check_loadable(self) -> None:
-        """Whether the encoder can be loaded offline; called before any run."""
-        require_checkpoint(self.encoder, ENCODERS)
 
     def fit(self, X=None, y=None):
         if not self.label_definitions:

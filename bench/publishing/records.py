@@ -9,6 +9,7 @@ from ..evaluation.config import Config
 from ..evaluation.settings import SETTINGS
 from ..files import BenchError, atomic_write, check_name, dump_json, read_text
 from ..models import MODELS, build_model
+from ..models.protocol import FoldSpecific
 
 HEADLINE = "multilingual:all"  # the evaluation the results page and the figures single out
 
@@ -31,7 +32,7 @@ def marks(config: Config, origin: dict) -> list[str]:
     file (and whether they are per fold, from a model that trained)."""
     found = ["GPU"] if origin.get("device", {}).get("kind") == "cuda" else []
     model = build_model(config.model, config.params)
-    if hasattr(model, "fold_specific"):
+    if isinstance(model, FoldSpecific):
         found.append("predictions file, per fold" if model.fold_specific() else "predictions file")
     return found
 

@@ -25,7 +25,7 @@ def training_loss(model: FineTunedClassifier, X, y) -> float:
     return float(-log_probabilities[np.arange(len(y)), np.searchsorted(model.classes_, y)].mean())
 
 
-@pytest.mark.parametrize("trainable_layers", [None, 2])
+@pytest.mark.parametrize("trainable_layers", [None, 0, 2])
 def test_one_training_step_lowers_the_loss(paragraphs, trainable_layers):
     X, y = paragraphs
     def after_one_step(learning_rate):  # one batch of every row, one epoch: a single optimiser step
@@ -34,6 +34,9 @@ def test_one_training_step_lowers_the_loss(paragraphs, trainable_layers):
                                    random_state=0).fit(X, y)
     untouched, stepped = after_one_step(0.0), after_one_step(1e-3)
     assert training_loss(stepped, X, y) < training_loss(untouched, X, y)
+    if trainable_layers == 0:  # a linear probe: the frozen encoder's output into a trained head
+        assert len(stepped.model_.encoder.encoder.layer) == 0
+        assert [name for name, _ in stepped.model_.named_parameters()] == ["head.weight", "head.bias"]
 
 
 def test_training_lowers_the_recorded_loss_and_learns_every_class(paragraphs):

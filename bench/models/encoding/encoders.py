@@ -11,7 +11,7 @@ import hashlib
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -49,6 +49,22 @@ def require_checkpoint(name: str | None, named: Sequence[str]) -> None:
                          "one, so download it first (`hf download NAME`) or give its folder")
 
 
+class OfflineWeights:
+    """Mixin of a model with transformer weights: the `check_loadable` hook (see `bench.models.protocol`).
+
+    A model declares which of its parameters names the weights and which named models ship offline; the
+    registry calls `check_loadable` before any run, where loading the weights for a rehearsal fit would cost
+    too much.
+    """
+
+    weights_parameter: ClassVar[str] = "checkpoint"
+    offline_models: ClassVar[tuple[str, ...]] = ()  # names loadable without the network, besides folders and the cache
+
+    def check_loadable(self) -> None:
+        """Whether the weights can be loaded offline; raises ValueError (see `require_checkpoint`)."""
+        require_checkpoint(getattr(self, self.weights_parameter), self.offline_models)
+
+
 def checkpoint_path(name: str, cache_dir: Path | None = None) -> str:
     """Where transformers finds a named checkpoint: built from, or shipped in, an installed package."""
     if name == E5:
@@ -82,11 +98,16 @@ class TransformerEncoder:
                 batch = [self.prefix + t for t in texts[start:start + self.batch_size]]
                 inputs = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
                                         return_tensors="pt")
-                hidden = self.model(**inputs).last_hidden_state
-                mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                pooled = mean_pool(self.model(**inputs).last_hidden_state, inputs["attention_mask"])
                 chunks.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
         return np.concatenate(chunks).astype(np.float32)
+
+
+def mean_pool(hidden, attention_mask):
+    """The mean of each input's hidden states over its tokens, padding left out: how sentence encoders such as
+    E5 and MiniLM were trained to embed (torch tensors, batch first)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
 
 
 class UniversalSentenceEncoder:
