@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -12,10 +13,20 @@ from ..data.labels import LabelRow
 from ..data.schema import Schema
 
 
+def cohen_kappa(left: Sequence, right: Sequence, labels: Sequence | None = None) -> float:
+    """Cohen's kappa; nan (shown as n/a) where it is undefined: no shared units, or both sides use one label."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if not len(left):
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(cohen_kappa_score(left, right, labels=None if labels is None else list(labels)))
+
+
 def agreement(passes: dict[str, dict[str, LabelRow]], schema: Schema) -> dict:
     """Per field: pairwise raw agreement and Cohen's kappa, and Krippendorff's alpha over all annotators."""
     import krippendorff
-    from sklearn.metrics import cohen_kappa_score
 
     annotators = sorted(passes)
     units = sorted(set().union(*(p.keys() for p in passes.values()))) if passes else []
@@ -28,9 +39,7 @@ def agreement(passes: dict[str, dict[str, LabelRow]], schema: Schema) -> dict:
         for left, right in itertools.combinations(range(len(annotators)), 2):
             shared = ~np.isnan(matrix[left]) & ~np.isnan(matrix[right])
             a, b = matrix[left][shared], matrix[right][shared]
-            with warnings.catch_warnings():  # kappa is undefined (nan, shown as n/a) when both use one label
-                warnings.simplefilter("ignore")
-                kappa = float(cohen_kappa_score(a, b, labels=list(code.values()))) if len(a) else float("nan")
+            kappa = cohen_kappa(a, b, list(code.values()))
             confusion = np.zeros((len(spec.labels), len(spec.labels)), dtype=int)
             np.add.at(confusion, (a.astype(int), b.astype(int)), 1)
             pairs.append({"annotators": [annotators[left], annotators[right]], "units": int(shared.sum()),

@@ -16,6 +16,7 @@ from ..data.corpus import Corpus, seed_files
 from ..data.labels import GOLD
 from ..files import sha256_files
 from .config import Config
+from .results import Record
 
 # Every library that can change a number in a record.
 PACKAGES = ("numpy", "scikit-learn", "pandas", "scipy", "krippendorff", "pyyaml", "joblib", "torch", "transformers",
@@ -37,7 +38,7 @@ RECORD_INPUTS = ("bench/files.py", "bench/data", "bench/evaluation", "bench/mode
                  "labels/gold.jsonl", "experiments/*.yaml", "experiments/finetune", "experiments/definitions")
 
 
-def stale_records(root: Path, records: list[dict]) -> list[str] | None:
+def stale_records(root: Path, records: list[Record]) -> list[str] | None:
     """Why each record (if any) is not made from the checkout's current code and data; None outside git.
 
     A record names the commit it was made from; the checkout's record inputs must not differ from that commit,
@@ -47,8 +48,7 @@ def stale_records(root: Path, records: list[dict]) -> list[str] | None:
     if not git(root, "rev-parse", "HEAD"):
         return None
     for record in records:
-        origin = record.get("provenance", {})
-        name = record.get("experiment", "?")
+        origin, name = record.provenance, record.experiment
         if origin.get("dirty", True):
             problems.append(f"{name}: made from uncommitted changes to its inputs")
             continue

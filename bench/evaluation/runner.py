@@ -20,6 +20,7 @@ from ..models.protocol import ChecksData, ReportsLoss
 from ..models.targets import PerTarget
 from . import external
 from .config import Config
+from .results import Bootstrap, Fold, Prediction, Result
 from .scores import per_class
 from .selection import select
 from .settings import SETTINGS, Evaluation, evaluations, split, unique
@@ -89,17 +90,26 @@ def for_fold(model: BaseEstimator, config: Config, task: Task, evaluation: Evalu
     return configured(model, seed, definitions, task.name, fold_name(evaluation.name, number))
 
 
-def seen_classes(folds: list[dict], labels: Sequence[str]) -> list[str]:
+def seen_classes(folds: list[Fold], labels: Sequence[str]) -> list[str]:
     """Classes of the pooled test gold that the training side had in every fold that tests them."""
     tested: dict[str, bool] = {}
     for fold in folds:
-        for label in fold["test_classes"]:
-            tested[label] = tested.get(label, True) and label not in fold["unseen_classes"]
+        for label in fold.test_classes:
+            tested[label] = tested.get(label, True) and label not in fold.unseen_classes
     return [label for label in labels if tested.get(label)]
 
 
-def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Evaluation, number: int,
-             train_size: float | None = None, shared: str | None = None) -> dict | None:
+@dataclass(frozen=True)
+class FoldRun:
+    """One fold as run: its record, its test rows, and each seed's predictions for them."""
+
+    fold: Fold
+    test: list[Example]
+    predictions: list[list[str]]
+
+
+def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Evaluation, number: int, *,
+             train_size: float | None = None, shared: str | None = None) -> FoldRun | None:
     """Choose hyperparameters inside one fold's training side, fit and predict its test side for every seed.
 
     None where the fold has no training or no test rows. `shared` is the folder of the n-gram analyses the
@@ -115,12 +125,8 @@ def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Ev
     if len(train_labels) < 2:
         raise BenchError(f"{config.name}: {task.name} {evaluation.name}: the training rows of the fold testing "
                          f"{', '.join(fold.test[:5])}{' …' if len(fold.test) > 5 else ''} have a single class")
-    record: dict[str, Any] = {"by": fold.by, "train": list(fold.train), "test": list(fold.test),
-                              "train_docs": unique(e.doc for e in train), "test_docs": unique(e.doc for e in test),
-                              "n_train": len(subsample(train, train_size, config.seeds[0])), "n_test": len(test),
-                              "test_classes": sorted({e.label for e in test}, key=task.labels.index),
-                              "unseen_classes": sorted({e.label for e in test} - train_labels, key=task.labels.index)}
     fold_model = for_fold(model, config, task, evaluation, number, config.seeds[0])
+    record: dict[str, Any] = {}  # what the fold chose and logged: its `selection`, each seed's `loss`
     if grid:
         chosen, record["selection"] = remembered(select, fold_model, grid, train, config.folds)
         fold_model = fold_model.set_params(**chosen)
@@ -131,56 +137,48 @@ def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Ev
         if isinstance(fitted, ReportsLoss):  # a model trained by gradient descent: its training loss per epoch
             record.setdefault("loss", {})[str(seed)] = list(fitted.loss_history_)
         predictions.append([str(label) for label in fitted.predict(test_frame)])
-    return {"record": record, "test": test, "predictions": predictions}
+    sides = Fold(fold.by, list(fold.train), list(fold.test), len(subsample(train, train_size, config.seeds[0])),
+                 len(test), sorted({e.label for e in test}, key=task.labels.index),
+                 sorted({e.label for e in test} - train_labels, key=task.labels.index),
+                 train_docs=unique(e.doc for e in train), test_docs=unique(e.doc for e in test), **record)
+    return FoldRun(sides, test, predictions)
 
 
 def run_evaluation(config: Config, task: Task, examples: list[Example], evaluation: Evaluation,
-                   train_size: float | None = None) -> dict:
+                   train_size: float | None = None) -> Result:
     """Every fold of one evaluation, one after another, scored together."""
     return score_evaluation(config, task, evaluation, train_size,
-                            [run_fold(config, task, examples, evaluation, number, train_size)
+                            [run_fold(config, task, examples, evaluation, number, train_size=train_size)
                              for number in range(len(evaluation.folds))])
 
 
 def score_evaluation(config: Config, task: Task, evaluation: Evaluation, train_size: float | None,
-                     fold_results: list[dict | None]) -> dict:
+                     fold_runs: list[FoldRun | None]) -> Result:
     """Pool the folds' test predictions and score them."""
-    done = [r for r in fold_results if r is not None]
-    folds = [r["record"] for r in done]
-    test_rows: list[Example] = [e for r in done for e in r["test"]]
-    predictions = [[label for r in done for label in r["predictions"][i]] for i in range(len(config.seeds))]
+    done = [r for r in fold_runs if r is not None]
+    folds = [r.fold for r in done]
+    test_rows: list[Example] = [e for r in done for e in r.test]
+    predictions = [[label for r in done for label in r.predictions[i]] for i in range(len(config.seeds))]
     gold = [e.label for e in test_rows]
     poles = [p for p in task.poles if p in gold] if task.poles_present_only else list(task.poles)
     seen = seen_classes(folds, task.labels)
+    bootstrap = Bootstrap.of(config)
     targets = [e.target for e in test_rows]
     by_target = {}
     if len(set(targets)) > 1:  # a data set with several targets: each one's scores beside the pooled ones
         for target in dict.fromkeys(targets):
             rows = [i for i, t in enumerate(targets) if t == target]
             by_target[target] = summarize([gold[i] for i in rows], [[pred[i] for i in rows] for pred in predictions],
-                                          task.labels, poles, config.resamples, config.bootstrap_seed,
-                                          config.confidence)
-    return {
-        "task": task.name,
-        "train_size": train_size,
-        "setting": evaluation.setting,
-        "train_language": evaluation.train_language,
-        "test_language": evaluation.test_language,
-        "evaluation": evaluation.name,
-        "story_disjoint": evaluation.story_disjoint,
-        "folds": folds,
-        "n_test": len(gold),
-        "labels": list(task.labels),
-        "f_avg_poles": poles,
-        "seen_classes": seen,
-        "scores": summarize(gold, predictions, task.labels, poles, config.resamples, config.bootstrap_seed,
-                            config.confidence, seen),
-        "per_class": per_class(gold, predictions[0], task.labels) if len(config.seeds) == 1 else {
+                                          task.labels, bootstrap, poles=poles)
+    return Result(
+        task.name, evaluation.name, evaluation.setting, evaluation.train_language, evaluation.test_language,
+        list(task.labels), summarize(gold, predictions, task.labels, bootstrap, poles=poles, seen=seen),
+        [Prediction(e.id, e.label, [pred[i] for pred in predictions], doc=e.doc) for i, e in enumerate(test_rows)],
+        folds, train_size=train_size, story_disjoint=evaluation.story_disjoint, n_test=len(gold), f_avg_poles=poles,
+        seen_classes=seen,
+        per_class=per_class(gold, predictions[0], task.labels) if len(config.seeds) == 1 else {
             str(seed): per_class(gold, pred, task.labels) for seed, pred in zip(config.seeds, predictions)},
-        "per_target": by_target,
-        "predictions": [{"id": e.id, "doc": e.doc, "gold": e.label, "pred": [pred[i] for pred in predictions]}
-                        for i, e in enumerate(test_rows)],
-    }
+        per_target=by_target)
 
 
 @dataclass
@@ -252,7 +250,7 @@ def chosen_evaluations(config: Config, examples: list[Example]) -> list[Evaluati
 
 
 def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky",
-              done: Callable[[Plan, list[dict]], None] | None = None) -> list[list[dict]]:
+              done: Callable[[Plan, list[Result]], None] | None = None) -> list[list[Result]]:
     """Run the folds of each plan's units through joblib and call `done(plan, results)` as soon as a plan is
     complete.
 
@@ -271,12 +269,12 @@ def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky",
             try:
                 work = [(u, number) for u, (_, _, evaluation, _) in enumerate(p.units)
                         for number in range(len(evaluation.folds))]
-                outputs = Parallel()(delayed(run_fold)(p.config, *p.units[u][:3], number, p.units[u][3], shared)
-                                     for u, number in work)
+                outputs = Parallel()(delayed(run_fold)(p.config, *p.units[u][:3], number, train_size=p.units[u][3],
+                                                       shared=shared) for u, number in work)
             finally:
                 if shared is not None:
                     shutil.rmtree(shared, ignore_errors=True)
-            by_unit: list[list[dict | None]] = [[] for _ in p.units]
+            by_unit: list[list[FoldRun | None]] = [[] for _ in p.units]
             for (u, _), output in zip(work, outputs):
                 by_unit[u].append(output)
             results.append([score_evaluation(p.config, task, evaluation, size, by_unit[u])

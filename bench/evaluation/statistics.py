@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from .results import Bootstrap, Score, Scores
 from .scores import point_scores, present_labels
 
 MIN_DOCUMENTS = 3  # a document-level interval from fewer test documents means nothing
@@ -76,7 +77,7 @@ RESAMPLE_BLOCK = 4_000_000  # resampled labels held at once: bounds memory for l
 
 
 def seed_averaged_resamples(gold: Sequence[str], models: Sequence[Sequence[Sequence[str]]], labels: Sequence[str],
-                            poles: Sequence[str], resamples: int, seed: int,
+                            bootstrap: Bootstrap, *, poles: Sequence[str] = (),
                             seen: Sequence[str] | None = None) -> list[dict[str, np.ndarray]]:
     """For each model (a list of per-seed predictions), its seed-averaged measures on the same seeded resamples.
 
@@ -85,11 +86,11 @@ def seed_averaged_resamples(gold: Sequence[str], models: Sequence[Sequence[Seque
     """
     scorer = Scorer(gold, labels, poles, seen, [p for preds in models for pred in preds for p in pred])
     pred_idx = [[scorer.encode(pred) for pred in preds] for preds in models]
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(bootstrap.seed)
     block = max(1, RESAMPLE_BLOCK // max(1, len(gold)))
     parts: list[list[dict[str, np.ndarray]]] = [[] for _ in models]
-    for start in range(0, resamples, block):
-        draws = rng.integers(0, len(gold), size=(min(block, resamples - start), len(gold)))
+    for start in range(0, bootstrap.resamples, block):
+        draws = rng.integers(0, len(gold), size=(min(block, bootstrap.resamples - start), len(gold)))
         for model, preds in enumerate(pred_idx):
             parts[model].append(scorer.seed_mean(scorer.gold, preds, draws))
     return [{name: np.concatenate([part[name] for part in blocks]) for name in blocks[0]} for blocks in parts]
@@ -100,33 +101,34 @@ def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, f
     return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
 
 
-def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], labels: Sequence[str], poles: Sequence[str],
-              resamples: int, seed: int, confidence: float = 0.95, seen: Sequence[str] | None = None) -> dict:
+def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], labels: Sequence[str],
+              bootstrap: Bootstrap, *, poles: Sequence[str] = (), seen: Sequence[str] | None = None) -> Scores:
     """Mean, spread over seeds (sample standard deviation) and a percentile bootstrap CI over test paragraphs.
 
     Each resample draws test paragraphs with replacement and scores every seed's predictions on the
     same draw, so the interval is that of the seed-averaged score.
     """
     per_seed = [point_scores(gold, pred, labels, poles, seen) for pred in preds_by_seed]
-    totals = seed_averaged_resamples(gold, [preds_by_seed], labels, poles, resamples, seed, seen)[0]
+    totals = seed_averaged_resamples(gold, [preds_by_seed], labels, bootstrap, poles=poles, seen=seen)[0]
     summary = {}
     for name in per_seed[0]:
         values = [scores[name] for scores in per_seed]
-        low, high = percentile_interval(totals[name], confidence)
-        summary[name] = {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
-                         "per_seed": values, "ci_low": low, "ci_high": high}
+        low, high = percentile_interval(totals[name], bootstrap.confidence)
+        summary[name] = Score(float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+                              values, low, high)
     return summary
 
 
 def paired_permutation_test(gold: Sequence[str], best: Sequence[Sequence[str]], other: Sequence[Sequence[str]],
-                            labels: Sequence[str], resamples: int, seed: int, metric: str = "macro_f1",
+                            labels: Sequence[str], bootstrap: Bootstrap, *, metric: str = "macro_f1",
                             poles: Sequence[str] = ()) -> float:
     """One-sided p-value of the hypothesis that `best` scores no higher than `other` on these paragraphs.
 
     Approximate randomisation (scipy's paired permutation test): under the null hypothesis the two models'
     predictions for a paragraph (all seeds together) are exchangeable, so each resample swaps them on a
     random subset of paragraphs; the statistic is the difference of the seed-averaged measure. With
-    2**n or fewer resamples the test enumerates every swap exactly.
+    2**n or fewer resamples the test enumerates every swap exactly. It draws `bootstrap.resamples` permutations
+    with its seed; the confidence plays no part.
     """
     scorer = Scorer(gold, labels, poles, None, [p for preds in (best, other) for pred in preds for p in pred])
     best_idx = np.stack([scorer.encode(pred) for pred in best], axis=1)  # (paragraphs, seeds)
@@ -148,7 +150,8 @@ def paired_permutation_test(gold: Sequence[str], best: Sequence[Sequence[str]], 
         return left - right
 
     result = stats.permutation_test((codes[:n], codes[n:]), statistic, permutation_type="samples", vectorized=True,
-                                    n_resamples=resamples, alternative="greater", random_state=seed)
+                                    n_resamples=bootstrap.resamples, alternative="greater",
+                                    random_state=bootstrap.seed)
     return float(result.pvalue)
 
 
@@ -163,7 +166,7 @@ def holm(p_values: dict[str, float]) -> dict[str, float]:
 
 
 def document_interval(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], docs: Sequence[str],
-                      labels: Sequence[str], poles: Sequence[str], resamples: int, seed: int, confidence: float,
+                      labels: Sequence[str], bootstrap: Bootstrap, *, poles: Sequence[str] = (),
                       metric: str = "macro_f1") -> tuple[float, float] | None:
     """A percentile interval that respects documents: resample documents, then paragraphs within each drawn one.
 
@@ -173,22 +176,22 @@ def document_interval(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]
     if len(groups) < MIN_DOCUMENTS:
         return None
     scorer = Scorer(gold, labels, poles, None, [p for pred in preds_by_seed for p in pred])
-    rng = np.random.default_rng(seed)
-    drawn = rng.multinomial(len(groups), [1 / len(groups)] * len(groups), size=resamples)  # (resamples, docs)
-    weights = np.zeros((resamples, len(gold)))
+    rng = np.random.default_rng(bootstrap.seed)
+    drawn = rng.multinomial(len(groups), [1 / len(groups)] * len(groups), size=bootstrap.resamples)  # (resamples, docs)
+    weights = np.zeros((bootstrap.resamples, len(gold)))
     for column, members in enumerate(groups.values()):
         counts = rng.multinomial(drawn[:, column] * len(members), [1 / len(members)] * len(members))
         weights[:, members] = counts
     gold_rows = np.broadcast_to(scorer.gold, weights.shape)
     preds = [np.broadcast_to(scorer.encode(pred), weights.shape) for pred in preds_by_seed]
-    return percentile_interval(scorer.seed_mean(gold_rows, preds, weights=weights)[metric], confidence)
+    return percentile_interval(scorer.seed_mean(gold_rows, preds, weights=weights)[metric], bootstrap.confidence)
 
 
 def paired_difference(gold: Sequence[str], first: Sequence[Sequence[str]], second: Sequence[Sequence[str]],
-                      labels: Sequence[str], poles: Sequence[str], resamples: int, seed: int, confidence: float,
+                      labels: Sequence[str], bootstrap: Bootstrap, *, poles: Sequence[str] = (),
                       metric: str = "macro_f1", seen: Sequence[str] | None = None) -> tuple[float, float, float]:
     """The seed-averaged `first` minus `second` on the same paragraphs, with a paired bootstrap interval."""
-    a, b = seed_averaged_resamples(gold, [first, second], labels, poles, resamples, seed, seen)
+    a, b = seed_averaged_resamples(gold, [first, second], labels, bootstrap, poles=poles, seen=seen)
     point = np.mean([point_scores(gold, p, labels, poles, seen)[metric] for p in first]) - np.mean(
         [point_scores(gold, p, labels, poles, seen)[metric] for p in second])
-    return (float(point), *percentile_interval(a[metric] - b[metric], confidence))
+    return (float(point), *percentile_interval(a[metric] - b[metric], bootstrap.confidence))

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write
-from ..models import MODELS
-from .records import HEADLINE, evaluation_order, results_by_cell, task_order
+from .records import HEADLINE, Results, marked
 
 
 def _pyplot():
@@ -54,65 +53,62 @@ def label_distribution(rows: list[dict], fields: dict[str, tuple[str, ...]]):
     return figure
 
 
-def confusion_matrices(records: list[dict], tests: dict):
+def confusion_matrices(results: Results, tests: dict):
     """The best model's confusion matrix (first seed) for every task and evaluation."""
     plt = _pyplot()
-    tasks = task_order(records)
-    evaluations = [e for e in evaluation_order(records) if any(key[1] == e for key in tests)]
-    cells = results_by_cell(records)
+    tasks = results.tasks
+    evaluations = [e for e in results.evaluations if any(key[1] == e for key in tests)]
     figure, axes = plt.subplots(len(tasks), len(evaluations), figsize=(2.6 * len(evaluations), 3.3 * len(tasks)),
                                 squeeze=False)
     for row, task in enumerate(tasks):
         for column, evaluation in enumerate(evaluations):
             axis = axes[row][column]
             test = tests.get((task, evaluation))
-            if not test:
+            result = results.cell(test["best"], task, evaluation) if test else None
+            if test is None or result is None:
                 axis.axis("off")
                 continue
-            result = cells[(test["best"], task, evaluation)]
-            labels = result["labels"]
+            labels = result.labels
             matrix = np.zeros((len(labels), len(labels)), dtype=int)
-            for item in result["predictions"]:
-                if item["pred"][0] in labels:
-                    matrix[labels.index(item["gold"]), labels.index(item["pred"][0])] += 1
+            for item in result.predictions:
+                if item.pred[0] in labels:
+                    matrix[labels.index(item.gold), labels.index(item.pred[0])] += 1
             axis.imshow(matrix, cmap="Blues")
             for (i, j), count in np.ndenumerate(matrix):
                 axis.text(j, i, str(count), ha="center", va="center", fontsize=6)
             axis.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
             axis.set_yticks(range(len(labels)), labels, fontsize=6)
-            marked = evaluation + (" (same story)" if result.get("story_disjoint") is False else "")
-            axis.set_title(f"{task}\n{marked}\n{test['best']}", fontsize=6)
+            axis.set_title(f"{task}\n{marked(evaluation, result.story_disjoint)}\n{test['best']}", fontsize=6)
     figure.supxlabel("predicted")
     figure.supylabel("gold")
     figure.tight_layout()
     return figure
 
 
-def transfer_heatmap(records: list[dict]):
+def transfer_heatmap(results: Results):
     """Macro-F1 by train language (rows) and test language (columns) of each task's best trained model.
 
     None when no experiment trains a model: untrained baselines score the same whatever the training language.
     """
-    trained = [r["experiment"] for r in records if r["model"] not in MODELS or MODELS[r["model"]].learns]
+    trained = [record.experiment for record in results if record.learns]
     if not trained:
         return None
     plt = _pyplot()
-    tasks = task_order(records)
-    cells = results_by_cell(records)
-    languages = sorted({r["test_language"] for rec in records for r in rec["results"] if r["setting"] == "in_language"})
+    tasks = results.tasks
+    languages = sorted({r.test_language for record in results for r in record.results if r.setting == "in_language"})
     figure, axes = plt.subplots(1, len(tasks), figsize=(2.8 * len(tasks), 2.6), squeeze=False)
     for axis, task in zip(axes[0], tasks):
-        best = max(trained, key=lambda name: cells[(name, task, HEADLINE)]["scores"]["macro_f1"]["mean"]
-                   if (name, task, HEADLINE) in cells else -1)
+        best = max(trained, key=lambda name: headline.scores["macro_f1"].mean
+                   if (headline := results.headline(name, task)) else -1)
         matrix = np.full((len(languages), len(languages)), np.nan)
         same_story = np.zeros(matrix.shape, dtype=bool)
         for i, train in enumerate(languages):
             for j, test in enumerate(languages):
                 name = f"in_language:{test}" if train == test else f"cross_lingual:{train}>{test}"
-                result = cells.get((best, task, name))
+                result = results.cell(best, task, name)
                 if result:
-                    matrix[i, j] = result["scores"]["macro_f1"]["mean"]
-                    same_story[i, j] = result.get("story_disjoint") is False
+                    matrix[i, j] = result.scores["macro_f1"].mean
+                    same_story[i, j] = result.story_disjoint is False
         axis.imshow(matrix, cmap="viridis", vmin=0, vmax=1)
         for (i, j), value in np.ndenumerate(matrix):
             axis.text(j, i, f"{value:.2f}" + ("*" if same_story[i, j] else ""), ha="center", va="center",
@@ -127,21 +123,21 @@ def transfer_heatmap(records: list[dict]):
     return figure
 
 
-def learning_curve(curves: list[dict]):
+def learning_curve(curves: Results):
     """Macro-F1 against the number of training paragraphs per fold: mean over seeds, with a ±1 sd band."""
     plt = _pyplot()
-    tasks = task_order(curves)
+    tasks = curves.tasks
     figure, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 2.8), squeeze=False)
     for axis, task in zip(axes[0], tasks):
         for record in curves:
-            points = sorted((r["train_size"], r["scores"]["macro_f1"]) for r in record["results"]
-                            if r["task"] == task and r["train_size"])
+            points = sorted(((r.train_size, r.scores["macro_f1"]) for r in record.results
+                             if r.task == task and r.train_size), key=lambda point: point[0])
             sizes = np.array([n for n, _ in points])
-            mean = np.array([s["mean"] for _, s in points])
-            spread = np.array([s["std"] for _, s in points])
-            axis.plot(sizes, mean, marker="o", label=f"{record['experiment']} ({len(points[0][1]['per_seed'])} seeds)")
+            mean = np.array([s.mean for _, s in points])
+            spread = np.array([s.std for _, s in points])
+            axis.plot(sizes, mean, marker="o", label=f"{record.experiment} ({points[0][1].seeds} seeds)")
             axis.fill_between(sizes, mean - spread, mean + spread, alpha=0.25)
-        axis.set_title(f"{task} ({curves[0]['results'][0]['evaluation']})")
+        axis.set_title(f"{task} ({curves.records[0].results[0].evaluation})")
         axis.set_xlabel("share of each fold's training paragraphs")
         axis.set_ylim(0, 1)
     axes[0][0].set_ylabel("macro-F1")
@@ -150,27 +146,28 @@ def learning_curve(curves: list[dict]):
     return figure
 
 
-def training_loss(records: list[dict]):
+def training_loss(results: Results):
     """Training loss per epoch of every model that reports one: each fold of the headline evaluation, each seed a
     line, so a model that does not learn shows as flat. The epochs differ by fold where selection chose them."""
     from matplotlib.ticker import MaxNLocator
 
     plt = _pyplot()
-    trained = [r for r in records if any("loss" in f for result in r["results"] for f in result["folds"])]
+    trained = Results([record for record in results
+                       if any(fold.loss is not None for result in record.results for fold in result.folds)])
     if not trained:
         return None
-    tasks = task_order(trained)
+    tasks = trained.tasks
     figure, axes = plt.subplots(len(trained), len(tasks), figsize=(3.2 * len(tasks), 2.6 * len(trained)),
                                 squeeze=False)
     for row, record in zip(axes, trained):
         for axis, task in zip(row, tasks):
-            results = [r for r in record["results"] if r["task"] == task and r["evaluation"] == HEADLINE]
-            for number, fold in enumerate(results[0]["folds"] if results else []):
-                for i, losses in enumerate(fold.get("loss", {}).values()):
+            headline = trained.headline(record.experiment, task)
+            for number, fold in enumerate(headline.folds if headline else []):
+                for i, losses in enumerate((fold.loss or {}).values()):
                     axis.plot(range(1, len(losses) + 1), losses, color=f"C{number}", linewidth=0.8, alpha=0.8,
-                              label=f"test {', '.join(fold['test'])}" if i == 0 else None)
-            axis.set_title(f"{record['experiment']}: {task}", fontsize=8)
-            axis.set_xlabel("epoch (SetFit: training step)" if record["model"] == "setfit" else "epoch")
+                              label=f"test {', '.join(fold.test)}" if i == 0 else None)
+            axis.set_title(f"{record.experiment}: {task}", fontsize=8)
+            axis.set_xlabel("epoch (SetFit: training step)" if record.model == "setfit" else "epoch")
             axis.xaxis.set_major_locator(MaxNLocator(integer=True))
             axis.set_ylim(bottom=0)
         row[0].set_ylabel(f"training loss ({HEADLINE})")

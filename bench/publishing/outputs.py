@@ -17,7 +17,7 @@ from ..data.schema import KIND_FIELD, Schema
 from ..files import atomic_write
 from . import figures, pages, tables
 from .parallel import parallel_story
-from .records import headline_evaluations
+from .records import Results
 from .release import PARAGRAPHS, config_rows
 from .significance import marked_tables, significance
 
@@ -42,8 +42,8 @@ class Published:
     shows them and `publish` returns them for the README.
     """
 
-    records: list[dict]
-    curves: list[dict]
+    records: Results
+    curves: Results
     tests: dict
     benchmark: Benchmark | None = None
     figures: list[str] = field(default_factory=list)
@@ -61,10 +61,11 @@ def _results_page(p: Published) -> str:
     assert p.benchmark is not None
     body = {i for i, row in p.benchmark.gold.items() if row.labels[KIND_FIELD] == "body"}
     human = pages.human_reference(p.records, p.benchmark.passes, body, p.tests)
-    return pages.results_page(p.records, p.tests, p.headline, marked_tables(p.records, p.tests),
-                              pages.document_intervals(p.records, headline_evaluations(p.records)),
-                              parallel_story(p.records, p.benchmark.alignment, p.benchmark.gold, p.benchmark.corpus,
-                                             p.benchmark.alignment_passes), human, p.figures)
+    parallel = parallel_story(p.records, p.benchmark.alignment, p.benchmark.gold, p.benchmark.corpus,
+                              p.benchmark.alignment_passes)
+    return pages.results_page(p.records, p.tests, headline=p.headline, full=marked_tables(p.records, p.tests),
+                              documents=pages.document_intervals(p.records, p.records.headline_evaluations),
+                              parallel=parallel, human=human, figures=p.figures)
 
 
 def _error_analysis(p: Published) -> str:
@@ -116,11 +117,11 @@ def text_outputs(benchmark: bool = True) -> list[str]:
     return [o.path for o in OUTPUTS if not o.figure and (benchmark or not o.benchmark)]
 
 
-def publish(results_dir: Path, records: list[dict], curves: list[dict], benchmark: Benchmark | None = None) -> str:
+def publish(results_dir: Path, records: Results, curves: Results, benchmark: Benchmark | None = None) -> str:
     """Write every output that applies into the results folder; return the headline tables with significance marks."""
     tests = significance(records)
     published = Published(records, curves, tests, benchmark,
-                          headline=marked_tables(records, tests, headline_evaluations(records)))
+                          headline=marked_tables(records, tests, records.headline_evaluations))
     for output in OUTPUTS:
         if output.benchmark and benchmark is None:
             continue

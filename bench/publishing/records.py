@@ -1,29 +1,32 @@
-"""Records: one JSON file per experiment (scores, predictions, provenance), written and read back in table order."""
+"""Records: one JSON file per experiment (scores, predictions, provenance), written and read back in table order,
+and the questions the tables, pages and figures ask of them all (`Results`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..evaluation.config import Config
+from ..evaluation.results import Record, Result
 from ..evaluation.settings import SETTINGS
 from ..files import BenchError, atomic_write, check_name, dump_json, read_text
 from ..models import MODELS, build_model
 from ..models.protocol import FoldSpecific
 
-HEADLINE = "multilingual:all"  # the evaluation the results page and the figures single out
+HEADLINE = "multilingual:all"  # the evaluation the results page, the figures and the parallel story single out
+SAME_STORY = " (same story)"  # beside an evaluation where a story is on both sides of a split
 
 
-def write_record(records_dir: Path, config: Config, results: list[dict], origin: dict,
+def write_record(records_dir: Path, config: Config, results: list[Result], origin: dict,
                  dataset: dict | None = None) -> Path:
     """The experiment's record, written whole or not at all."""
     path = records_dir / f"{check_name(config.name, 'the experiment name')}.json"
-    record = {"experiment": config.name, "model": config.model, "learning_curve": bool(config.train_sizes),
-              "metric": config.metric, "per_target": config.per_target, "marks": marks(config, origin),
-              "description": config.description, "provenance": origin, "results": results}
-    if dataset is not None:
-        record["dataset"] = dataset
-    atomic_write(path, dump_json(record))
+    record = Record(config.name, config.model, results, origin, bool(config.train_sizes), config.metric,
+                    config.per_target, marks(config, origin), config.description, dataset)
+    atomic_write(path, dump_json(record.to_json()))
     return path
 
 
@@ -37,83 +40,99 @@ def marks(config: Config, origin: dict) -> list[str]:
     return found
 
 
-def row_name(record: dict) -> str:
-    return record["experiment"] + (f" [{'; '.join(record['marks'])}]" if record.get("marks") else "")
+def read_record(path: Path) -> Record:
+    try:
+        return Record.from_json(json.loads(read_text(path)))
+    except json.JSONDecodeError as err:
+        raise BenchError(f"malformed record: {err.msg}", path, err.lineno) from None
 
 
-def load_records(records_dir: Path) -> tuple[list[dict], list[dict]]:
+def load_records(records_dir: Path) -> tuple[Results, Results]:
     """The result records and the learning curves, read once; each baselines first, then by model kind and name."""
-    records = []
-    for path in sorted(records_dir.glob("*.json")):
-        try:
-            records.append(json.loads(read_text(path)))
-        except json.JSONDecodeError as err:
-            raise BenchError(f"malformed record: {err.msg}", path, err.lineno) from None
+    records = [read_record(path) for path in sorted(records_dir.glob("*.json"))]
     rank = {name: family.rank for name, family in MODELS.items()}
-    records.sort(key=lambda r: (rank.get(r["model"], len(rank)), r["experiment"]))
-    return [r for r in records if not r.get("learning_curve")], [r for r in records if r.get("learning_curve")]
+    records.sort(key=lambda r: (rank.get(r.model, len(rank)), r.experiment))
+    return Results([r for r in records if not r.learning_curve]), Results([r for r in records if r.learning_curve])
 
 
-def evaluation_order(records: list[dict]) -> list[str]:
-    """Columns: settings in their fixed order, then train and test language."""
-    seen = {(r["setting"], r["train_language"], r["test_language"], r["evaluation"])
-            for record in records for r in record["results"]}
-    order = list(SETTINGS)
-    ranked = sorted(seen, key=lambda s: (order.index(s[0]) if s[0] in order else len(order), s[0], s[1], s[2]))
-    return [s[3] for s in ranked]
+def marked(evaluation: str, story_disjoint: bool | None) -> str:
+    """An evaluation's name, marked where the same story is on both sides of a split."""
+    return evaluation + (SAME_STORY if story_disjoint is False else "")
 
 
-def task_order(records: list[dict]) -> list[str]:
-    """Tasks in the order the records first name them."""
-    tasks: list[str] = []
-    for record in records:
-        for result in record["results"]:
-            if result["task"] not in tasks:
-                tasks.append(result["task"])
-    return tasks
+@dataclass(frozen=True)
+class EvaluationFacts:
+    """What holds for an evaluation in every record: whether it is story-disjoint (None where the data declares no
+    stories), and the documents its folds test."""
+
+    story_disjoint: bool | None
+    test_docs: frozenset[str]
 
 
-def results_by_cell(records: list[dict]) -> dict[tuple[str, str, str], dict]:
-    """Every result by (experiment, task, evaluation)."""
-    return {(record["experiment"], r["task"], r["evaluation"]): r for record in records for r in record["results"]}
+class Results:
+    """The records of one publication, in table order, and the questions the outputs ask of them."""
 
+    def __init__(self, records: Sequence[Record]):
+        self.records = list(records)
 
-def bootstrap_of(record: dict) -> tuple[int, int, float]:
-    """The record's configured (resamples, seed, confidence), which its derived statistics honour."""
-    config = record.get("provenance", {}).get("config", {})
-    return int(config.get("resamples", 1000)), int(config.get("bootstrap_seed", 0)), float(
-        config.get("confidence", 0.95))
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records)
 
+    def __len__(self) -> int:
+        return len(self.records)
 
-def seed_predictions(result: dict) -> list[list[str]]:
-    """Each seed's predictions for the test paragraphs, in the result's order."""
-    rows = result["predictions"]
-    return [[row["pred"][i] for row in rows] for i in range(len(rows[0]["pred"]))] if rows else []
+    @cached_property
+    def cells(self) -> dict[tuple[str, str, str], Result]:
+        return {(record.experiment, r.task, r.evaluation): r for record in self.records for r in record.results}
 
+    def cell(self, experiment: str, task: str, evaluation: str) -> Result | None:
+        """The result of one experiment on one task in one evaluation, if it ran there."""
+        return self.cells.get((experiment, task, evaluation))
 
-def evaluation_facts(records: list[dict]) -> dict[str, dict]:
-    """Per evaluation: whether it is story-disjoint (True, False or None), and its test documents."""
-    facts: dict[str, dict] = {}
-    for record in records:
-        for r in record["results"]:
-            found = facts.setdefault(r["evaluation"], {"story_disjoint": r.get("story_disjoint"), "test_docs": set()})
-            for fold in r["folds"]:
-                found["test_docs"].update(fold.get("test_docs", fold["test"] if fold["by"] == "doc" else []))
-    return facts
+    def headline(self, experiment: str, task: str) -> Result | None:
+        """The result in the evaluation the page and the figures single out (HEADLINE)."""
+        return self.cell(experiment, task, HEADLINE)
 
+    def of_task(self, task: str) -> Iterator[tuple[Record, Result]]:
+        """Every record's results on one task, in table order."""
+        return ((record, r) for record in self.records for r in record.results if r.task == task)
 
-def headline_evaluations(records: list[dict]) -> list[str]:
-    """The evaluations of the headline tables: the story-disjoint ones (all, where the data declares no stories)."""
-    facts = evaluation_facts(records)
-    return [e for e in evaluation_order(records) if facts[e]["story_disjoint"] is not False]
+    @cached_property
+    def evaluations(self) -> list[str]:
+        """Columns: settings in their fixed order, then train and test language."""
+        seen = {(r.setting, r.train_language, r.test_language, r.evaluation)
+                for record in self.records for r in record.results}
+        order = list(SETTINGS)
+        ranked = sorted(seen, key=lambda s: (order.index(s[0]) if s[0] in order else len(order), s[0], s[1], s[2]))
+        return [s[3] for s in ranked]
 
+    @cached_property
+    def tasks(self) -> list[str]:
+        """Tasks in the order the records first name them."""
+        return list(dict.fromkeys(r.task for record in self.records for r in record.results))
 
-def column_label(evaluation: str, facts: dict[str, dict]) -> str:
-    """A column's heading, marked where the same story is on both sides of a split."""
-    return evaluation + (" (same story)" if facts[evaluation]["story_disjoint"] is False else "")
+    @cached_property
+    def facts(self) -> dict[str, EvaluationFacts]:
+        """Per evaluation: whether it is story-disjoint, as the first record to run it says, and its test documents."""
+        disjoint: dict[str, bool | None] = {}
+        docs: dict[str, set[str]] = {}
+        for record in self.records:
+            for r in record.results:
+                disjoint.setdefault(r.evaluation, r.story_disjoint)
+                docs.setdefault(r.evaluation, set()).update(d for fold in r.folds for d in fold.tested_docs)
+        return {e: EvaluationFacts(disjoint[e], frozenset(docs[e])) for e in disjoint}
 
+    @cached_property
+    def headline_evaluations(self) -> list[str]:
+        """The evaluations of the headline tables: the story-disjoint ones (all, where the data declares no stories)."""
+        return [e for e in self.evaluations if self.facts[e].story_disjoint is not False]
 
-def main_metric(records: list[dict]) -> str:
-    """The metric the configs name for the headline tables and tests (macro-F1 unless all agree on another)."""
-    named = {record.get("metric", "macro_f1") for record in records}
-    return named.pop() if len(named) == 1 else "macro_f1"
+    def column_label(self, evaluation: str) -> str:
+        """A column's heading, marked where the same story is on both sides of a split."""
+        return marked(evaluation, self.facts[evaluation].story_disjoint)
+
+    @cached_property
+    def metric(self) -> str:
+        """The metric the configs name for the headline tables and tests (macro-F1 unless all agree on another)."""
+        named = {record.metric for record in self.records}
+        return named.pop() if len(named) == 1 else "macro_f1"

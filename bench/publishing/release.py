@@ -18,6 +18,7 @@ from ..data.schema import KIND_FIELD, Schema
 from ..evaluation.settings import SETTINGS, evaluations, split
 from ..evaluation.tasks import build_examples, tasks_from_schema
 from ..files import BenchError, atomic_write, nearest_existing
+from .records import Results
 from .tables import agreement_table, main_tables
 
 PRETTY_NAME = "Deserter Bench: topic and stance in Dutch and English news on Russian deserters"
@@ -220,7 +221,7 @@ def data_limits(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, lan
     return lines
 
 
-def card(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, records: list[dict], agreement: dict,
+def card(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, records: Results, agreement: dict,
          texts: bool = True) -> str:
     """The dataset card: YAML metadata for the Hub and `datasets`, then the sections a reader needs."""
     import yaml
@@ -375,7 +376,7 @@ def check_card(text: str) -> None:
         raise BenchError(f"dataset card lacks metadata: {', '.join(missing)}")
 
 
-def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema, records: list[dict],
+def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema, records: Results,
            agreement: dict, alignment: Sequence[Link] = (), texts: bool = True) -> list[Path]:
     """Write the release folder through a temporary sibling, so a failed export leaves the old one intact.
 

@@ -6,16 +6,8 @@ import csv
 import io
 import math
 
-from .records import (
-    column_label,
-    evaluation_facts,
-    evaluation_order,
-    headline_evaluations,
-    main_metric,
-    results_by_cell,
-    row_name,
-    task_order,
-)
+from ..evaluation.results import Score
+from .records import Results
 from .transfer import transfer_cells, transfer_columns
 
 METRIC_NAMES = {"macro_f1": "macro-F1", "macro_f1_seen": "macro-F1 over the classes seen in training",
@@ -30,43 +22,33 @@ COLUMNS = ("Columns: `in_language:L` leaves one story of language L out at a tim
            "story-disjoint, so the difference mixes a change of story with the change of language.")
 
 
-def cell(score: dict, seeds: int) -> str:
+def cell(score: Score) -> str:
     """A table cell: mean, the spread over seeds where there are several, and the CI."""
-    spread = f"±{score['std']:.3f}" if seeds > 1 else ""
-    return f"{score['mean']:.3f}{spread} [{score['ci_low']:.3f}, {score['ci_high']:.3f}]"
+    spread = f"±{score.std:.3f}" if score.seeds > 1 else ""
+    return f"{score.mean:.3f}{spread} [{score.ci_low:.3f}, {score.ci_high:.3f}]"
 
 
-def table_rows(records: list[dict], task: str, metric: str, evaluations: list[str] | None = None,
+def table_rows(results: Results, task: str, metric: str, evaluations: list[str] | None = None,
                transfer: bool = True) -> tuple[list[str], list[list[str]]]:
     """Header and rows of one task's table: experiments by evaluations (all, or those given), then transfer."""
-    cells = results_by_cell(records)
-    facts = evaluation_facts(records)
-    evaluations = evaluation_order(records) if evaluations is None else evaluations
-    columns = transfer_columns(records) if transfer else []
-    differences = transfer_cells(records, task, metric) if columns else {}
-    header = ["model", *(column_label(e, facts) for e in evaluations), *(name for name, _, _ in columns)]
+    evaluations = results.evaluations if evaluations is None else evaluations
+    columns = transfer_columns(results) if transfer else []
+    differences = transfer_cells(results, task, metric) if columns else {}
+    header = ["model", *(results.column_label(e) for e in evaluations), *(name for name, _, _ in columns)]
     rows = []
-    for record in records:
-        name = record["experiment"]
-        if not any((name, task, e) in cells for e in evaluations):
+    for record in results:
+        found = [results.cell(record.experiment, task, e) for e in evaluations]
+        if not any(found):
             continue
-        row = [row_name(record)]
-        for evaluation in evaluations:
-            result = cells.get((name, task, evaluation))
-            score = result and result["scores"].get(metric)
-            row.append(cell(score, len(score["per_seed"])) if score else "")
-        row += [differences[(name, column)] for column, _, _ in columns]
-        rows.append(row)
+        scores = [result.scores.get(metric) if result else None for result in found]
+        rows.append([record.row_name, *(cell(score) if score else "" for score in scores),
+                     *(differences[(record.experiment, column)] for column, _, _ in columns)])
     return header, rows
 
 
-def task_metrics(records: list[dict], task: str) -> list[str]:
+def task_metrics(results: Results, task: str) -> list[str]:
     """The metrics the records hold for a task (F_avg only for stance)."""
-    for record in records:
-        for r in record["results"]:
-            if r["task"] == task:
-                return list(r["scores"])
-    return []
+    return next((list(r.scores) for _, r in results.of_task(task)), [])
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -76,90 +58,81 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def unseen_notes(records: list[dict], task: str) -> list[str]:
+def unseen_notes(results: Results, task: str) -> list[str]:
     """Which test folds hold classes their training side lacks, so no model can predict them."""
     notes = set()
-    for record in records:
-        for r in record["results"]:
-            if r["task"] != task:
-                continue
-            for fold in r["folds"]:
-                if fold["unseen_classes"]:
-                    tested = ", ".join(fold["test"][:5]) + (" …" if len(fold["test"]) > 5 else "")
-                    notes.add(f"{r['evaluation']} (test {tested}): "
-                              f"{', '.join(fold['unseen_classes'])}")
+    for _, r in results.of_task(task):
+        for fold in r.folds:
+            if fold.unseen_classes:
+                tested = ", ".join(fold.test[:5]) + (" …" if len(fold.test) > 5 else "")
+                notes.add(f"{r.evaluation} (test {tested}): {', '.join(fold.unseen_classes)}")
     return sorted(notes)
 
 
-def main_tables(records: list[dict]) -> str:
+def main_tables(results: Results) -> str:
     """The headline tables: the main metric per task in the story-disjoint settings, mean±sd over seeds and the CI."""
     parts = []
-    metric = main_metric(records)
-    for task in task_order(records):
-        header, rows = table_rows(records, task, metric, headline_evaluations(records))
+    metric = results.metric
+    for task in results.tasks:
+        header, rows = table_rows(results, task, metric, results.headline_evaluations)
         parts.append(f"**{task}** ({METRIC_NAMES.get(metric, metric)}, mean±sd over seeds [bootstrap CI])\n\n"
                      + markdown_table(header, rows))
     return "\n".join(parts)
 
 
-def full_markdown(records: list[dict]) -> str:
+def full_markdown(results: Results) -> str:
     """tables/results.md: every metric of every task and evaluation."""
     parts = ["# Results\n\nGenerated by `bench run` from the records in `experiments/results/records/`; "
              "do not edit.\n\nCells: mean±sd over seeds [percentile bootstrap CI over test paragraphs, at each "
              "config's confidence]. " + COLUMNS + "\n"]
-    for task in task_order(records):
+    for task in results.tasks:
         parts.append(f"## {task}\n")
-        for metric in task_metrics(records, task):
-            header, rows = table_rows(records, task, metric)
+        for metric in task_metrics(results, task):
+            header, rows = table_rows(results, task, metric)
             parts.append(f"### {METRIC_NAMES.get(metric, metric)}\n\n" + markdown_table(header, rows))
-        targets = per_target_table(records, task)
+        targets = per_target_table(results, task)
         if targets:
             parts.append("### Per target\n\n" + targets)
-        notes = unseen_notes(records, task)
+        notes = unseen_notes(results, task)
         if notes:
             parts.append("Classes in the test gold without a training example:\n\n" +
                          "".join(f"- {note}\n" for note in notes))
     return "\n".join(parts)
 
 
-def per_target_rows(records: list[dict], task: str) -> list[list[str]]:
+def per_target_rows(results: Results, task: str) -> list[list[str]]:
     """Each target's macro-F1 and F_avg, where a task has several targets."""
-    rows = []
-    for record in records:
-        for r in record["results"]:
-            for target, scores in (r.get("per_target") or {}).items() if r["task"] == task else ():
-                rows.append([record["experiment"], r["evaluation"], target, *(
-                    cell(scores[m], len(scores[m]["per_seed"])) if m in scores else "" for m in ("macro_f1", "f_avg"))])
-    return rows
+    return [[record.experiment, r.evaluation, target,
+             *(cell(scores[m]) if m in scores else "" for m in ("macro_f1", "f_avg"))]
+            for record, r in results.of_task(task) for target, scores in r.per_target.items()]
 
 
-def per_target_table(records: list[dict], task: str) -> str:
+def per_target_table(results: Results, task: str) -> str:
     """The per-target table of a task, or "" where it has a single target."""
-    rows = per_target_rows(records, task)
+    rows = per_target_rows(results, task)
     return markdown_table(["model", "evaluation", "target", *(METRIC_NAMES[m] for m in ("macro_f1", "f_avg"))],
                           rows) if rows else ""
 
 
-def per_target_tables(records: list[dict]) -> str:
+def per_target_tables(results: Results) -> str:
     """Every task's per-target table, for data sets with several targets."""
-    return "".join(f"\n### {task}: per target\n\n{table}" for task in task_order(records)
-                   if (table := per_target_table(records, task)))
+    return "".join(f"\n### {task}: per target\n\n{table}" for task in results.tasks
+                   if (table := per_target_table(results, task)))
 
 
-def csv_table(records: list[dict]) -> str:
+def csv_table(results: Results) -> str:
     """tables/results.csv: one row per experiment, task, evaluation and metric."""
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(["experiment", "model", "task", "evaluation", "setting", "train_language", "test_language",
                      "story_disjoint", "n_test", "n_seeds", "metric", "mean", "std", "ci_low", "ci_high"])
-    for record in records:
-        for r in record["results"]:
-            disjoint = {True: "yes", False: "no"}.get(r.get("story_disjoint"), "unknown")
-            for metric, s in r["scores"].items():
-                writer.writerow([record["experiment"], record["model"], r["task"], r["evaluation"], r["setting"],
-                                 r["train_language"], r["test_language"], disjoint, r["n_test"], len(s["per_seed"]),
-                                 metric,
-                                 *(f"{s[k]:.4f}" for k in ("mean", "std", "ci_low", "ci_high"))])
+    for record in results:
+        for r in record.results:
+            disjoint = "unknown" if r.story_disjoint is None else "yes" if r.story_disjoint else "no"
+            for metric, s in r.scores.items():
+                writer.writerow([record.experiment, record.model, r.task, r.evaluation, r.setting,
+                                 r.train_language, r.test_language, disjoint, r.n_test, s.seeds, metric,
+                                 *(f"{value:.4f}" for value in (s.mean, s.std, s.ci_low, s.ci_high))])
     return stream.getvalue()
 
 
@@ -169,17 +142,17 @@ def latex_escape(text: str) -> str:
         "%", r"\%").replace("#", r"\#").replace(">", r"$\rightarrow$").replace("±", r"$\pm$")
 
 
-def latex_tables(records: list[dict]) -> str:
+def latex_tables(results: Results) -> str:
     """tables/results.tex: the macro-F1 tables in booktabs style."""
     parts = ["% Generated by `bench run`; needs \\usepackage{booktabs}.\n"]
-    for task in task_order(records):
-        header, rows = table_rows(records, task, main_metric(records), headline_evaluations(records), transfer=False)
+    for task in results.tasks:
+        header, rows = table_rows(results, task, results.metric, results.headline_evaluations, transfer=False)
         parts.append("\\begin{table}[t]\n\\centering\n\\small\n"
                      f"\\begin{{tabular}}{{l{'c' * (len(header) - 1)}}}\n\\toprule\n"
                      + " & ".join(latex_escape(h) for h in header) + " \\\\\n\\midrule\n"
                      + "".join(" & ".join(latex_escape(c) for c in row) + " \\\\\n" for row in rows)
                      + "\\bottomrule\n\\end{tabular}\n"
-                     f"\\caption{{{latex_escape(task)}: {METRIC_NAMES.get(main_metric(records), 'macro-F1')} in the "
+                     f"\\caption{{{latex_escape(task)}: {METRIC_NAMES.get(results.metric, 'macro-F1')} in the "
                      "story-disjoint settings, mean$\\pm$sd over seeds, "
                      "bootstrap CI over test paragraphs.}}\n"
                      f"\\label{{tab:{task.replace('_', '-')}}}\n\\end{{table}}\n")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..evaluation.config import known_names, load_config
 from ..evaluation.provenance import benchmark_sha256, provenance, stale_records
+from ..evaluation.results import Result
 from ..evaluation.runner import Plan, joblib_backend, plan, run_plans
 from ..evaluation.tasks import tasks_from_schema
 from ..files import BenchError, check_destinations
@@ -21,7 +22,7 @@ from .project import RECORDS, Project, scratch_copy
 from .publish import publication_files, publish_benchmark, publish_external
 
 
-def run(project: Project, configs: Sequence[str] = (), include_fine_tuning: bool = False, out: str | None = None,
+def run(project: Project, configs: Sequence[str] = (), *, include_fine_tuning: bool = False, out: str | None = None,
         jobs: int = 1, backend: str = "loky", check: bool = False) -> int:
     """`bench run`: run the experiments and publish, or, with `check`, rerun them and compare."""
     if check:
@@ -97,7 +98,7 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
     check_destinations([*(records_dir / f"{p.config.name}.json" for p in plans), *publication_files(project, out)])
     joblib_backend(backend)  # join a cluster now, so that an unreachable one fails before anything is written
 
-    def finished(done: Plan, results: list[dict]) -> None:
+    def finished(done: Plan, results: list[Result]) -> None:
         origin = provenance(project.root, done.data_sha256, done.config)
         path = write_record(records_dir, done.config, results, origin, done.dataset)
         print(f"finished {done.config.name} ({done.config.model}, seeds {list(done.config.seeds)}): {path}",
@@ -111,11 +112,11 @@ def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int 
     experiments in a scratch copy beside them and diff the derived text."""
     gpu_only = {path.stem for path in project.gpu_config_paths()}
     records = [r for part in load_records(project.records) for r in part]
-    stale = stale_records(project.root, [r for r in records if r.get("experiment") not in gpu_only])
+    stale = stale_records(project.root, [r for r in records if r.experiment not in gpu_only])
     for record in records:
-        if record.get("experiment") in gpu_only:
-            origin = record.get("provenance", {})
-            print(f"note: {record['experiment']} ran on a GPU ({origin.get('device', {}).get('name', '?')}) at commit "
+        if record.experiment in gpu_only:
+            origin = record.provenance
+            print(f"note: {record.experiment} ran on a GPU ({origin.get('device', {}).get('name', '?')}) at commit "
                   f"{origin.get('commit', '?')[:12]}; it is not rerun here", file=sys.stderr)
     if stale is None:
         print("note: not a git checkout, so whether the records are current is not checked", file=sys.stderr)

@@ -10,12 +10,12 @@ from ..data.labels import load_annotations, load_gold
 from ..files import BenchError, check_destinations
 from ..publishing.outputs import Benchmark, destinations, publish
 from ..publishing.readme import results_block, update_readme
-from ..publishing.records import load_records
+from ..publishing.records import Results, load_records
 from ..publishing.tables import per_target_tables
 from .project import RECORDS, Project
 
 
-def existing_records(folder: Path) -> tuple[list[dict], list[dict]]:
+def existing_records(folder: Path) -> tuple[Results, Results]:
     """The result records and learning curves in FOLDER; an error when there is no result record."""
     records, curves = load_records(folder)
     if not records:
@@ -48,7 +48,7 @@ def publish_external(out: Path) -> str:
     Returns the headline tables, then each target's scores where a data set has several targets."""
     check_destinations(destinations(out, benchmark=False))
     records = existing_records(out / RECORDS)[0]
-    return publish(out, records, []) + per_target_tables(records)
+    return publish(out, records, Results([])) + per_target_tables(records)
 
 
 def report(project: Project) -> int:

@@ -75,8 +75,8 @@ def test_nested_selection_never_sees_a_test_document(monkeypatch):
                 if kind == "predict" and texts == test_texts:
                     break  # the final model of this fold predicts its test side
                 assert texts <= train_texts, (evaluation.name, kind)
-        assert all(f["selection"]["chosen"] in ({"bias": 0.0}, {"bias": 1.0}) or f["selection"]["by"].startswith(
-            "fixed") for f in result["folds"])
+        assert all(f.selection["chosen"] in ({"bias": 0.0}, {"bias": 1.0}) or f.selection["by"].startswith(
+            "fixed") for f in result.folds)
 
 
 def test_a_training_side_of_one_document_keeps_the_fixed_parameters():

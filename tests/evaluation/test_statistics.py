@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import accuracy_score, f1_score
 
+from bench.evaluation.results import Bootstrap
 from bench.evaluation.scores import point_scores
 from bench.evaluation.statistics import (
     Scorer,
@@ -40,13 +41,13 @@ def test_summary_is_seeded_brackets_the_mean_and_spreads_with_ddof_1():
     rng = np.random.default_rng(1)
     gold = list(rng.choice(LABELS, 80))
     preds = [[g if rng.random() < 0.7 else rng.choice(LABELS) for g in gold] for _ in range(3)]
-    first = summarize(gold, preds, LABELS, POLES, resamples=1000, seed=7)
-    assert first == summarize(gold, preds, LABELS, POLES, resamples=1000, seed=7)
+    first = summarize(gold, preds, LABELS, Bootstrap(1000, 7), poles=POLES)
+    assert first == summarize(gold, preds, LABELS, Bootstrap(1000, 7), poles=POLES)
     for score in first.values():
-        assert len(score["per_seed"]) == 3
-        assert score["ci_low"] <= score["mean"] <= score["ci_high"]
-        assert score["std"] == pytest.approx(float(np.std(score["per_seed"], ddof=1)))
-    assert summarize(gold, preds[:1], LABELS, POLES, resamples=10, seed=7)["macro_f1"]["std"] == 0.0
+        assert score.seeds == 3
+        assert score.ci_low <= score.mean <= score.ci_high
+        assert score.std == pytest.approx(float(np.std(score.per_seed, ddof=1)))
+    assert summarize(gold, preds[:1], LABELS, Bootstrap(10, 7), poles=POLES)["macro_f1"].std == 0.0
 
 
 def test_the_permutation_test_matches_exact_enumeration():
@@ -65,10 +66,10 @@ def test_the_permutation_test_matches_exact_enumeration():
         b = [b if s else o for b, o, s in zip(best, other, swap)]
         at_least += difference(a, b) >= observed - 1e-12
     exact = at_least / 2 ** len(gold)
-    assert paired_permutation_test(gold, [best], [other], LABELS, resamples=10_000, seed=0) == pytest.approx(exact)
-    approximate = paired_permutation_test(gold, [best], [other], LABELS, resamples=50, seed=0)
+    assert paired_permutation_test(gold, [best], [other], LABELS, Bootstrap(10_000, 0)) == pytest.approx(exact)
+    approximate = paired_permutation_test(gold, [best], [other], LABELS, Bootstrap(50, 0))
     assert 0 < approximate <= 1
-    assert paired_permutation_test(gold, [best], [best], LABELS, resamples=100, seed=0) == 1.0
+    assert paired_permutation_test(gold, [best], [best], LABELS, Bootstrap(100, 0)) == 1.0
 
 
 def test_holm_matches_a_hand_computed_case():
@@ -85,19 +86,19 @@ def test_a_document_interval_needs_three_documents_and_is_wider_than_the_paragra
     # Documents differ in how well the model does on them, which paragraph resampling ignores.
     docs = [f"d{i // 15}" for i in range(90)]
     pred = [g if rng.random() < (0.95 if int(d[1]) % 2 else 0.3) else "none" for g, d in zip(gold, docs)]
-    low, high = document_interval(gold, [pred], docs, LABELS, (), 2000, 0, 0.95)
-    paragraph = summarize(gold, [pred], LABELS, (), 2000, 0)["macro_f1"]
-    assert low < paragraph["mean"] < high
-    assert high - low > paragraph["ci_high"] - paragraph["ci_low"]
-    assert document_interval(gold, [pred], [d if d in ("d0", "d1") else "d0" for d in docs], LABELS, (), 100, 0,
-                             0.95) is None
+    low, high = document_interval(gold, [pred], docs, LABELS, Bootstrap(2000, 0, 0.95))
+    paragraph = summarize(gold, [pred], LABELS, Bootstrap(2000, 0))["macro_f1"]
+    assert low < paragraph.mean < high
+    assert high - low > paragraph.ci_high - paragraph.ci_low
+    assert document_interval(gold, [pred], [d if d in ("d0", "d1") else "d0" for d in docs], LABELS,
+                             Bootstrap(100, 0)) is None
 
 
 def test_paired_difference_is_the_difference_of_the_seed_means():
     gold = ["favor", "against", "none", "none"]
     first = [["favor", "against", "none", "none"]]
     second = [["none", "none", "none", "none"], ["favor", "none", "none", "none"]]
-    difference, low, high = paired_difference(gold, first, second, LABELS, (), 500, 0, 0.9)
+    difference, low, high = paired_difference(gold, first, second, LABELS, Bootstrap(500, 0, 0.9))
     expected = 1 - np.mean([point_scores(gold, p, LABELS)["macro_f1"] for p in second])
     assert difference == pytest.approx(expected) and low <= difference <= high
 
@@ -107,6 +108,6 @@ def test_blocked_resampling_draws_the_same_resamples(monkeypatch):
     rng = np.random.default_rng(1)
     gold = list(rng.choice(LABELS, 97))
     preds = [list(rng.choice(LABELS, 97)) for _ in range(3)]
-    whole = summarize(gold, preds, LABELS, POLES, resamples=500, seed=4)
+    whole = summarize(gold, preds, LABELS, Bootstrap(500, 4), poles=POLES)
     monkeypatch.setattr(bench.evaluation.statistics, "RESAMPLE_BLOCK", 97 * 7)  # 7 resamples per block, the last one short
-    assert summarize(gold, preds, LABELS, POLES, resamples=500, seed=4) == whole
+    assert summarize(gold, preds, LABELS, Bootstrap(500, 4), poles=POLES) == whole

@@ -52,8 +52,8 @@ def test_the_tfidf_model_predicts_as_the_per_fold_pipeline_does(synthetic, fresh
     for model in ("tfidf", "svm"):
         shared = run_evaluation(Config(model, model), task, examples, evaluation)
         naive = run_evaluation(Config(model, model, params=NAIVE), task, examples, evaluation)
-        assert [p["pred"] for p in shared["predictions"]] == [p["pred"] for p in naive["predictions"]]
-        assert shared["scores"] == naive["scores"]
+        assert [p.pred for p in shared.predictions] == [p.pred for p in naive.predictions]
+        assert shared.scores == naive.scores
     assert len(fresh_analyses) == 2 * len(examples), "each text analysed once for words and once for characters"
 
 

@@ -32,9 +32,9 @@ def test_one_label_per_paragraph_is_scored_like_any_model(tmp_path):
     path = write(tmp_path, lines)
     evaluation = evaluations("in_language", rows())[0]
     result = run_evaluation(config(path), TASK, rows(), evaluation)
-    predicted = {p["id"]: p["pred"][0] for p in result["predictions"]}
+    predicted = {p.id: p.pred[0] for p in result.predictions}
     assert predicted == {e.id: ("escape" if e.id == "a-0" else e.label) for e in rows()}
-    assert result["scores"]["macro_f1"]["ci_low"] <= result["scores"]["macro_f1"]["mean"] < 1.0
+    assert result.scores["macro_f1"].ci_low <= result.scores["macro_f1"].mean < 1.0
 
 
 def test_fold_specific_predictions_are_used_in_their_fold(tmp_path):
@@ -45,16 +45,16 @@ def test_fold_specific_predictions_are_used_in_their_fold(tmp_path):
     path = write(tmp_path, lines)
     assert FilePredictions(path=path).fold_specific()
     result = run_evaluation(config(path), TASK, rows(), evaluation)
-    tested_in_fold_1 = set(result["folds"][1]["test_docs"])
-    for p in result["predictions"]:
-        assert p["pred"][0] == ("escape" if p["doc"] in tested_in_fold_1 else "loss")
+    tested_in_fold_1 = set(result.folds[1].test_docs)
+    for p in result.predictions:
+        assert p.pred[0] == ("escape" if p.doc in tested_in_fold_1 else "loss")
 
 
 def test_jsonl_works_like_csv(tmp_path):
     path = write(tmp_path, [f'{{"id": "{e.id}", "task": "topic", "label": "{e.label}"}}' for e in rows()],
                  "predictions.jsonl")
     result = run_evaluation(config(path), TASK, rows(), evaluations("in_language", rows())[0])
-    assert result["scores"]["macro_f1"]["mean"] == 1.0
+    assert result.scores["macro_f1"].mean == 1.0
 
 
 @pytest.mark.parametrize("change, message, line", [

@@ -4,7 +4,8 @@ import pytest
 
 import bench.workflows.experiments as experiments
 from bench.evaluation.config import Config
-from bench.publishing.records import row_name, write_record
+from bench.evaluation.results import Record
+from bench.publishing.records import write_record
 
 
 def test_gpu_experiments_run_only_where_there_is_a_gpu(project, monkeypatch, capsys):
@@ -35,16 +36,16 @@ def test_the_gate_leaves_gpu_records_out_of_the_currency_check(project, monkeypa
     checked = []
     monkeypatch.setattr(experiments, "stale_records", lambda root, found: checked.extend(found) or ["stale"])
     assert experiments.check_reproducible(project) == 1
-    assert [r["experiment"] for r in checked] == ["majority"]
+    assert [r.experiment for r in checked] == ["majority"]
     assert "setfit_e5 ran on a GPU (NVIDIA H100) at commit 0123456789ab; it is not rerun here" in capsys.readouterr().err
 
 
 def test_a_gpu_run_is_marked_in_the_tables(tmp_path):
     path = write_record(tmp_path, Config("setfit_e5", "majority"), [], {"device": {"kind": "cuda", "name": "H100"}})
     record = json.loads(path.read_text(encoding="utf-8"))
-    assert record["marks"] == ["GPU"] and row_name(record) == "setfit_e5 [GPU]"
+    assert record["marks"] == ["GPU"] and Record.from_json(record).row_name == "setfit_e5 [GPU]"
     cpu = json.loads(write_record(tmp_path, Config("majority", "majority"), [], {"device": {"kind": "cpu"}}).read_text())
-    assert row_name(cpu) == "majority"
+    assert Record.from_json(cpu).row_name == "majority"
 
 
 def test_inner_check_scores_every_seed_on_inner_folds_only(project, tmp_path, capsys):

@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from bench.evaluation.config import Config
+from bench.evaluation.results import Record
+from bench.files import BenchError
+from bench.publishing.records import HEADLINE, Results, load_records, marked, write_record
+
+
+def test_a_written_record_is_read_back_with_its_results(tmp_path, build):
+    result = build.result(HEADLINE, ["a", "b"], [["a", "a"]])
+    write_record(tmp_path, Config("mine", "tfidf", description="d"), [result], {"device": {"kind": "cuda"}},
+                 dataset={"rows": 2})
+    records, curves = load_records(tmp_path)
+    (record,) = records
+    assert not curves and record.results == [result] and record.dataset == {"rows": 2}
+    assert record.marks == ["GPU"] and record.row_name == "mine [GPU]" and record.description == "d"
+
+
+def test_records_load_baselines_first_and_curves_apart(committed):
+    records, curves = committed
+    names = [r.experiment for r in records]
+    assert names.index("majority") < names.index("tfidf") and names.index("stratified") < names.index("e5_logreg")
+    assert [r.experiment for r in curves] == ["e5_logreg_learning_curve"]
+    assert all(r.learning_curve for r in curves) and not any(r.learning_curve for r in records)
+
+
+def test_a_malformed_record_names_its_line(tmp_path):
+    (tmp_path / "bad.json").write_text('{\n"experiment": }', encoding="utf-8")
+    with pytest.raises(BenchError, match="malformed record") as raised:
+        load_records(tmp_path)
+    assert raised.value.line == 2
+
+
+def test_a_cell_is_the_result_the_record_holds(committed, repo):
+    records = committed[0]
+    raw = json.loads((repo.records / "svm.json").read_text(encoding="utf-8"))
+    expected = next(r for r in raw["results"] if r["task"] == "stance_war" and r["evaluation"] == HEADLINE)
+    found = records.headline("svm", "stance_war")
+    assert found is records.cell("svm", "stance_war", HEADLINE)
+    assert found is not None and found.scores["macro_f1"].mean == expected["scores"]["macro_f1"]["mean"]
+    assert records.cell("svm", "stance_war", "no such evaluation") is None
+
+
+def test_evaluations_come_in_setting_order_and_same_story_columns_are_marked(committed):
+    records = committed[0]
+    settings = [e.split(":")[0] for e in records.evaluations]
+    assert settings == sorted(settings, key=["in_language", "cross_lingual", "cross_lingual_same_story",
+                                             "multilingual"].index)
+    same_story = [e for e in records.evaluations if records.facts[e].story_disjoint is False]
+    assert same_story and all(records.column_label(e) == f"{e} (same story)" for e in same_story)
+    assert records.column_label(HEADLINE) == HEADLINE
+    assert set(records.headline_evaluations) == set(records.evaluations) - set(same_story)
+    assert records.tasks == ["topic", "stance_war", "stance_defector"] and records.metric == "macro_f1"
+
+
+def test_facts_hold_each_evaluations_test_documents(committed):
+    records = committed[0]
+    result = records.headline("majority", "topic")
+    assert result is not None
+    assert records.facts[HEADLINE].test_docs == {d for fold in result.folds for d in fold.test_docs or []}
+
+
+def test_the_main_metric_is_macro_f1_unless_all_configs_agree(build):
+    one = build.record("a", [])
+    assert Results([one]).metric == "macro_f1"
+    f_avg = [Record(name, name, [], metric="f_avg") for name in ("a", "b")]
+    assert Results(f_avg).metric == "f_avg" and Results([*f_avg, one]).metric == "macro_f1"
+
+
+def test_marked_labels_only_same_story_evaluations():
+    assert marked("x", False) == "x (same story)" and marked("x", True) == "x" and marked("x", None) == "x"

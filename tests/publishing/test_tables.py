@@ -1,0 +1,84 @@
+from dataclasses import replace
+
+from bench.evaluation.results import Bootstrap, Fold, Score
+from bench.evaluation.statistics import summarize
+from bench.publishing.records import HEADLINE, Results
+from bench.publishing.tables import (
+    cell,
+    csv_table,
+    full_markdown,
+    latex_escape,
+    latex_tables,
+    main_tables,
+    markdown_table,
+    per_target_tables,
+    table_rows,
+    unseen_notes,
+)
+
+
+def row_of(table: str, name: str) -> list[str]:
+    return next([part.strip() for part in line.strip()[1:-1].split("|")] for line in table.splitlines()
+                if line.startswith(f"| {name} |"))
+
+
+def test_a_cell_shows_the_spread_only_over_several_seeds():
+    assert cell(Score(0.51234, 0.0, [0.51234], 0.4, 0.6)) == "0.512 [0.400, 0.600]"
+    assert cell(Score(0.5, 0.0625, [0.45, 0.55], 0.4, 0.6)) == "0.500±0.062 [0.400, 0.600]"
+
+
+def test_table_cells_are_the_records_numbers(committed):
+    records = committed[0]
+    header, rows = table_rows(records, "topic", "macro_f1", records.headline_evaluations, transfer=False)
+    assert header == ["model", *records.headline_evaluations]
+    tfidf = next(row for row in rows if row[0] == "tfidf")
+    column = header.index(HEADLINE)
+    score = records.headline("tfidf", "topic").scores["macro_f1"]
+    assert tfidf[column] == cell(score) == f"{score.mean:.3f} [{score.ci_low:.3f}, {score.ci_high:.3f}]"
+    assert len(rows) == len(records), "every experiment ran every task"
+
+
+def test_same_story_columns_appear_marked_only_in_the_full_tables(committed):
+    records = committed[0]
+    full = full_markdown(records)
+    assert "cross_lingual_same_story:en>nl (same story)" in full
+    assert "(same story)" not in main_tables(records), "the headline tables are story-disjoint"
+    assert "transfer en>nl" in full
+
+
+def test_the_csv_has_a_row_per_experiment_task_evaluation_and_metric(committed):
+    records = committed[0]
+    lines = csv_table(records).splitlines()
+    expected = sum(len(r.scores) for record in records for r in record.results)
+    assert len(lines) == 1 + expected
+    score = records.headline("majority", "topic").scores["accuracy"]
+    assert f"majority,majority,topic,{HEADLINE},multilingual,all,all,yes" in csv_table(records)
+    assert any(line.startswith(f"majority,majority,topic,{HEADLINE},") and line.endswith(
+        f",accuracy,{score.mean:.4f},{score.std:.4f},{score.ci_low:.4f},{score.ci_high:.4f}") for line in lines)
+
+
+def test_unseen_classes_are_listed_per_fold(build):
+    fold = Fold("story", ["s1"], ["s2", "s3"], 4, 2, ["a", "c"], ["c"])
+    records = Results([build.record("m", [build.result(HEADLINE, ["a", "c"], [["a", "a"]], folds=[fold])])])
+    assert unseen_notes(records, "topic") == [f"{HEADLINE} (test s2, s3): c"]
+    assert "Classes in the test gold without a training example:\n\n- " in full_markdown(records)
+
+
+def test_per_target_scores_get_their_own_table(build):
+    gold, pred = ["a", "b", "a", "b"], [["a", "b", "b", "b"]]
+    scores = summarize(gold, pred, ["a", "b"], Bootstrap(100, 0))
+    result = replace(build.result(HEADLINE, gold, pred, labels=("a", "b")), per_target={"war": scores, "army": scores})
+    table = per_target_tables(Results([build.record("m", [result])]))
+    assert row_of(table, "m") == ["m", HEADLINE, "war", cell(scores["macro_f1"]), ""]
+    assert "| m | multilingual:all | army |" in table
+    assert per_target_tables(Results([build.record("m", [build.result(HEADLINE, gold, pred)])])) == ""
+
+
+def test_latex_is_escaped_and_holds_the_headline_tables(committed):
+    assert latex_escape("a_b & 50% #1 en>nl ±") == r"a\_b \& 50\% \#1 en$\rightarrow$nl $\pm$"
+    tex = latex_tables(committed[0])
+    assert tex.count("\\begin{table}") == len(committed[0].tasks) and "(same story)" not in tex
+
+
+def test_markdown_table():
+    assert markdown_table(["a", "b"], [["1", "2"]]) == "| a | b |\n|---|---|\n| 1 | 2 |\n"
