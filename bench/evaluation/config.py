@@ -86,9 +86,17 @@ def _mapping(node: yaml.Node | None) -> yaml.MappingNode | None:
     return node if isinstance(node, yaml.MappingNode) else None
 
 
-def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Config:
-    """Parse and check a config; `known` lists the allowed names for `tasks`, `settings` and `kinds`."""
-    path = Path(path)
+@dataclass(frozen=True)
+class _Document:
+    """A config file read as YAML: its data, and each top-level key's node and line for errors that name it."""
+    path: Path
+    data: dict
+    nodes: dict[str, yaml.Node]
+    lines: dict[str, int]
+
+
+def _parse(path: Path) -> _Document:
+    """The YAML document, a mapping with no key given twice and only known top-level keys."""
     text = read_text(path)
     try:
         root = yaml.compose(text)
@@ -102,69 +110,85 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
         raise BenchError("an experiment config must be a mapping", path, 1)
     _unique_keys(mapping, path)
     lines = _check_keys(mapping, CONFIG_KEYS, path, "the config")
-    nodes = {key.value: value for key, value in mapping.value}
-    model_node = _mapping(nodes.get("model"))
-    if model_node is None or "name" not in data["model"]:
-        raise BenchError("'model' must be a mapping with a 'name'", path, lines.get("model", 1))
-    model_lines = _check_keys(model_node, MODEL_KEYS, path, "model")
-    bootstrap = data.get("bootstrap") or {}
-    bootstrap_lines = {}
-    if bootstrap_node := _mapping(nodes.get("bootstrap")):
-        bootstrap_lines = _check_keys(bootstrap_node, BOOTSTRAP_KEYS, path, "bootstrap")
+    return _Document(path, data, {key.value: value for key, value in mapping.value}, lines)
 
-    def string_list(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = data.get(key, list(default))
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            raise BenchError(f"{key!r} must be a non-empty list of names", path, lines.get(key))
-        allowed = (known or {}).get(key)
-        unknown = [v for v in value if v not in allowed] if allowed is not None else []
-        if allowed is not None and unknown:
-            raise BenchError(f"unknown {key} {', '.join(map(repr, unknown))} (known: {', '.join(allowed)})",
-                             path, lines.get(key))
-        return tuple(value)
 
-    seeds = data.get("seeds", [0])
+def _model_lines(doc: _Document) -> dict[str, int]:
+    """The `model` block's keys and lines: a mapping with a `name`."""
+    model_node = _mapping(doc.nodes.get("model"))
+    if model_node is None or "name" not in doc.data["model"]:
+        raise BenchError("'model' must be a mapping with a 'name'", doc.path, doc.lines.get("model", 1))
+    return _check_keys(model_node, MODEL_KEYS, doc.path, "model")
+
+
+def _bootstrap_lines(doc: _Document) -> dict[str, int]:
+    """The `bootstrap` block's keys and lines, where it is a mapping (its values are checked by check_bootstrap)."""
+    if bootstrap_node := _mapping(doc.nodes.get("bootstrap")):
+        return _check_keys(bootstrap_node, BOOTSTRAP_KEYS, doc.path, "bootstrap")
+    return {}
+
+
+def _seeds(doc: _Document) -> tuple[int, ...]:
+    seeds = doc.data.get("seeds", [0])
     if not isinstance(seeds, list) or not seeds or not all(seed_value(s) for s in seeds):
-        raise BenchError(f"'seeds' must be a non-empty list of integers from 0 to {MAX_SEED}", path, lines.get("seeds"))
-    params = data["model"].get("params") or {}
+        raise BenchError(f"'seeds' must be a non-empty list of integers from 0 to {MAX_SEED}", doc.path,
+                         doc.lines.get("seeds"))
+    return tuple(seeds)
+
+
+def _params(doc: _Document, model_lines: dict[str, int]) -> dict:
+    params = doc.data["model"].get("params") or {}
     if not isinstance(params, dict) or not all(isinstance(key, str) for key in params):
-        raise BenchError("'model.params' must be a mapping of parameter names to values", path,
+        raise BenchError("'model.params' must be a mapping of parameter names to values", doc.path,
                          model_lines.get("params"))
-    name = check_name(str(data.get("name", path.stem)), "the experiment's name", path, lines.get("name", 1))
-    resamples, bootstrap_seed, confidence = check_bootstrap(bootstrap, path, lines.get("bootstrap"), bootstrap_lines)
-    sizes = data.get("train_sizes", [])
+    return params
+
+
+def _train_sizes_and_folds(doc: _Document) -> tuple[tuple[float, ...], int]:
+    """The learning curve's training sizes and the number of grouped folds."""
+    sizes = doc.data.get("train_sizes", [])
     if not isinstance(sizes, list) or not all(
             (integer(n) and n >= 2) or (isinstance(n, float) and 0 < n <= 1) for n in sizes):
-        raise BenchError("'train_sizes' must be a list of fractions in (0, 1] or of integers of at least 2", path,
-                         lines.get("train_sizes"))
-    folds = data.get("folds", DEFAULT_FOLDS)
+        raise BenchError("'train_sizes' must be a list of fractions in (0, 1] or of integers of at least 2", doc.path,
+                         doc.lines.get("train_sizes"))
+    folds = doc.data.get("folds", DEFAULT_FOLDS)
     if not isinstance(folds, int) or isinstance(folds, bool) or folds < 2:
-        raise BenchError("'folds' must be an integer of at least 2", path, lines.get("folds"))
-    dataset = None
-    if "dataset" in data:
-        dataset = dataset_spec(path, nodes["dataset"], data["dataset"], lines)
-        local = [key for key in ("tasks", "kinds") if key in data]
-        if local:
-            raise BenchError(f"{local[0]!r} applies to the benchmark's corpus, not to an external data set",
-                             path, lines[local[0]])
-    defaults = Config("", "")
-    config = Config(
-        name=name, model=str(data["model"]["name"]), params=params,
-        tasks=(dataset.task_name,) if dataset else string_list("tasks", defaults.tasks),
-        settings=() if dataset and "settings" not in data else string_list("settings", defaults.settings),
-        kinds=() if dataset else string_list("kinds", defaults.kinds), seeds=tuple(seeds), resamples=resamples,
-        bootstrap_seed=bootstrap_seed, confidence=confidence, description=str(data.get("description", "")),
-        train_sizes=tuple(sizes), folds=folds, dataset=dataset,
-        grid=check_grid(data["model"].get("grid"), path, model_lines.get("grid")),
-        per_target=check_choice(data, "per_target", PER_TARGET, path, lines), metric=check_choice(
-            data, "metric", METRICS, path, lines),
-        **definitions_file(path, data.get("definitions"), lines.get("definitions")),
-    )
+        raise BenchError("'folds' must be an integer of at least 2", doc.path, doc.lines.get("folds"))
+    return tuple(sizes), folds
+
+
+def _dataset(doc: _Document) -> DatasetSpec | None:
+    """The external data set, if the config names one; the corpus's own keys do not apply to it."""
+    if "dataset" not in doc.data:
+        return None
+    dataset = dataset_spec(doc.path, doc.nodes["dataset"], doc.data["dataset"], doc.lines)
+    local = [key for key in ("tasks", "kinds") if key in doc.data]
+    if local:
+        raise BenchError(f"{local[0]!r} applies to the benchmark's corpus, not to an external data set",
+                         doc.path, doc.lines[local[0]])
+    return dataset
+
+
+def _names(doc: _Document, key: str, default: tuple[str, ...], known: dict[str, Sequence[str]] | None) -> tuple[str, ...]:
+    """A non-empty list of names under `key`, each one of the `known` names where they are given."""
+    value = doc.data.get(key, list(default))
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise BenchError(f"{key!r} must be a non-empty list of names", doc.path, doc.lines.get(key))
+    allowed = (known or {}).get(key)
+    unknown = [v for v in value if v not in allowed] if allowed is not None else []
+    if allowed is not None and unknown:
+        raise BenchError(f"unknown {key} {', '.join(map(repr, unknown))} (known: {', '.join(allowed)})",
+                         doc.path, doc.lines.get(key))
+    return tuple(value)
+
+
+def _rehearse(config: Config, path: Path, model_lines: dict[str, int]) -> None:
+    """Build the model with its parameters and with every grid value, so a bad one fails before any run."""
     try:
         model = build_model(config.model, config.params)
         rehearse(config.model, model)
     except BenchError as err:
-        raise BenchError(err.message, path, model_lines.get("params" if params else "name")) from None
+        raise BenchError(err.message, path, model_lines.get("params" if config.params else "name")) from None
     for candidates in config.grid:
         for parameter, values in candidates.items():
             for value in values:
@@ -172,6 +196,38 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
                     rehearse(config.model, checked(clone(model).set_params(**as_parameters({parameter: value}))))
                 except (BenchError, ValueError, TypeError) as err:
                     raise BenchError(f"model.grid: {getattr(err, 'message', err)}", path, model_lines.get("grid")) from None
+
+
+def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Config:
+    """Parse and check a config; `known` lists the allowed names for `tasks`, `settings` and `kinds`.
+
+    The sections are checked in a fixed order, so a config with several problems always reports the same one.
+    """
+    doc = _parse(Path(path))
+    path, data, lines = doc.path, doc.data, doc.lines
+    model_lines = _model_lines(doc)
+    bootstrap_lines = _bootstrap_lines(doc)
+    seeds = _seeds(doc)
+    params = _params(doc, model_lines)
+    name = check_name(str(data.get("name", path.stem)), "the experiment's name", path, lines.get("name", 1))
+    resamples, bootstrap_seed, confidence = check_bootstrap(data.get("bootstrap") or {}, path, lines.get("bootstrap"),
+                                                            bootstrap_lines)
+    train_sizes, folds = _train_sizes_and_folds(doc)
+    dataset = _dataset(doc)
+    defaults = Config("", "")
+    config = Config(
+        name=name, model=str(data["model"]["name"]), params=params,
+        tasks=(dataset.task_name,) if dataset else _names(doc, "tasks", defaults.tasks, known),
+        settings=() if dataset and "settings" not in data else _names(doc, "settings", defaults.settings, known),
+        kinds=() if dataset else _names(doc, "kinds", defaults.kinds, known), seeds=seeds, resamples=resamples,
+        bootstrap_seed=bootstrap_seed, confidence=confidence, description=str(data.get("description", "")),
+        train_sizes=train_sizes, folds=folds, dataset=dataset,
+        grid=check_grid(data["model"].get("grid"), path, model_lines.get("grid")),
+        per_target=check_choice(data, "per_target", PER_TARGET, path, lines), metric=check_choice(
+            data, "metric", METRICS, path, lines),
+        **definitions_file(path, data.get("definitions"), lines.get("definitions")),
+    )
+    _rehearse(config, path, model_lines)
     return config
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..files import BenchError
-from .release import MARKER
+from .hub_export import MARKER
 
 
 def check_repo_id(repo_id: str) -> str:
@@ -36,4 +36,4 @@ def push(folder: Path, repo_id: str, private: bool, commit: str) -> str:
     except Exception as err:  # the Hub client raises many kinds; each becomes one clear message
         reason = f"{type(err).__name__}: {err}".replace(token, "***")
         raise BenchError(f"could not reach the Hugging Face Hub or it refused the upload ({reason})") from None
-    return str(getattr(info, "commit_url", info))
+    return str(info.commit_url)

@@ -16,9 +16,9 @@ from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD, Schema
 from ..files import atomic_write
 from . import figures, pages, tables
+from .hub_export import PARAGRAPHS, config_rows
 from .parallel import parallel_story
 from .records import Results
-from .release import PARAGRAPHS, config_rows
 from .significance import marked_tables, significance
 
 

@@ -6,10 +6,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..annotation.adjudication import adjudicate as propose
+from ..annotation import adjudication
 from ..annotation.adjudication import parse_choices, resolve
-from ..annotation.agreement import agreement as agreement_of
-from ..annotation.agreement import disputes
+from ..annotation.agreement import agreement, disputes
 from ..annotation.labelstudio import export_tasks, import_annotations, labelling_config, parse_user_map
 from ..annotation.terminal import Session, terminal_keys
 from ..data.corpus import Corpus
@@ -18,15 +17,15 @@ from ..files import BenchError, append_jsonl, atomic_write, dump_json
 from .project import Project
 
 
-def agreement(project: Project) -> int:
-    """Print the agreement tables, each pair's confusion tables and every disputed label."""
+def report_agreement(project: Project) -> int:
+    """`bench agreement`: print the agreement tables, each pair's confusion tables and every disputed label."""
     from ..publishing.tables import agreement_table, confusion_tables
 
     schema, corpus = project.schema(), project.corpus()
     passes = load_annotations(project.labels, schema, corpus)
     if len(passes) < 2:
         raise BenchError("agreement needs at least two annotation files", project.labels / "annotations")
-    result = agreement_of(passes, schema)
+    result = agreement(passes, schema)
     print(agreement_table(result))
     print(confusion_tables(result, {name: f.labels for name, f in schema.fields.items()}))
     disputed = disputes(passes, schema, corpus)
@@ -126,8 +125,8 @@ def adjudicate(project: Project, min_annotators: int = 2, resolve_id: str | None
     schema, corpus = project.schema(), project.corpus()
     gold_path = project.labels / GOLD
     gold_ids = set(load_gold(project.labels, schema, corpus))
-    proposed, conflicts = propose(load_annotations(project.labels, schema, corpus), gold_ids, schema, corpus,
-                                  min_annotators)
+    proposed, conflicts = adjudication.adjudicate(load_annotations(project.labels, schema, corpus), gold_ids, schema,
+                                                  corpus, min_annotators)
     if resolve_id:
         if resolve_id in gold_ids:
             raise BenchError(f"{resolve_id} already has a gold label; it is never overwritten", gold_path)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from ..data import labels
 from ..data.corpus import Corpus
-from ..data.labels import validate as validate_labels
 from .project import Project
 
 
@@ -33,7 +33,7 @@ def report_duplicates(found: Corpus) -> None:
 def validate(project: Project) -> int:
     """Print every problem of gold and the annotation passes; exit 1 if there is one."""
     found = project.corpus()
-    problems = validate_labels(project.labels, project.schema(), found)
+    problems = labels.validate(project.labels, project.schema(), found)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     report_duplicates(found)

@@ -16,47 +16,11 @@ from ..publishing.performance import ANALYSIS_ONCE, CLASSIFIER_FITS, performance
 from ..publishing.readme import update_readme
 from .project import Project, scratch_copy
 
-# Runs one command as a child and prints its wall time and peak memory: the proportional set size (PSS)
-# summed over the command's process tree, sampled every 0.1 s, so pages that processes share (a
-# memory-mapped analysis, libraries) count once; resident size where the system reports no PSS; and the
-# largest child's peak resident size where that is more (a command that ends before a sample sees it grown).
-MEASURE = """
-import resource, subprocess, sys, tempfile, time
-import psutil
-
-def tree_memory(process):
-    total = 0
-    for member in [process, *process.children(recursive=True)]:
-        try:
-            info = member.memory_full_info()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        total += getattr(info, "pss", info.rss)
-    return total
-
-start = time.perf_counter()
-errors = tempfile.TemporaryFile("w+")  # a file, not a pipe: a chatty child never blocks on a full pipe
-child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=errors, text=True)
-process = psutil.Process(child.pid)
-peak = 0
-while child.poll() is None:
-    try:
-        peak = max(peak, tree_memory(process))
-    except psutil.NoSuchProcess:
-        pass
-    time.sleep(0.1)
-elapsed = time.perf_counter() - start
-if child.returncode:
-    errors.seek(0)
-    sys.exit(errors.read())
-print(elapsed, max(peak // 1024, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-"""
-
 
 def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
-    """(seconds, peak MiB) of one command."""
-    out = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, env=env,
-                         check=False)
+    """(seconds, peak MiB) of one command, measured by `measure_command` in a process of its own."""
+    out = subprocess.run([sys.executable, "-m", f"{__package__}.measure_command", *command], capture_output=True,
+                         text=True, env=env, check=False)
     if out.returncode:
         raise RuntimeError(f"{' '.join(command)} failed: {out.stderr.strip()}")
     seconds, kib = out.stdout.split()
@@ -178,32 +142,6 @@ def run_scale(root: Path, sizes=SCALE_SIZES, jobs: int = 2) -> dict:
     return {"jobs": jobs, "experiment": SCALE_EXPERIMENT, "sizes": rows, "profile": profile}
 
 
-# The plain alternative to `bench run` of the per-target SVM with fixed parameters: the same Pipeline fitted
-# per target on the given split, predictions pooled, F_avg from scikit-learn. Argument: the CSV file.
-PLAIN_PER_TARGET = """
-import sys
-import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import f1_score
-from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
-
-data = pd.read_csv(sys.argv[1])
-train, test = data[data["split"] == "train"], data[data["split"] == "test"]
-predicted = pd.Series(index=test.index, dtype=object)
-for target in train["target"].unique():
-    model = Pipeline([
-        ("features", ColumnTransformer([
-            ("word", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True), "text"),
-            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True), "text")])),
-        ("classifier", LinearSVC(C=1.0, class_weight="balanced", max_iter=10000))])
-    rows = train["target"] == target
-    model.fit(train[rows][["text", "target"]], train[rows]["stance"])
-    scored = test["target"] == target
-    predicted[scored] = model.predict(test[scored][["text", "target"]])
-print(f1_score(test["stance"], predicted, labels=["FAVOR", "AGAINST"], average=None).mean())
-"""
 PER_TARGET_POSTS = 1000  # three rows each: a data set of a few thousand rows, as the per-target goal states
 
 
@@ -220,7 +158,7 @@ def run_per_target(root: Path, posts: int = PER_TARGET_POSTS, repeats: int = 3) 
         config = Path(scratch) / "per_target.yaml"
         shutil.copy(root / "experiments" / "examples" / "multitarget_svm_per_target.yaml", config)
         bench = [*BENCH, "--root", str(root), "run", str(config), "--out", str(Path(scratch) / "out")]
-        plain = [sys.executable, "-c", PLAIN_PER_TARGET, str(data)]
+        plain = [sys.executable, "-m", f"{__package__}.plain_per_target", str(data)]
         timings = {name: sorted(measure(command)[0] for _ in range(repeats))
                    for name, command in (("bench", bench), ("plain", plain))}
     return {"rows": 3 * posts, "repeats": repeats,

@@ -11,8 +11,8 @@ from ..data.labels import load_annotations
 from ..evaluation.provenance import git
 from ..files import BenchError
 from ..publishing.hub import check_repo_id, push
+from ..publishing.hub_export import export, is_export, release_files
 from ..publishing.records import load_records
-from ..publishing.release import export, is_export, release_files
 from .project import Project
 
 
@@ -20,9 +20,9 @@ def export_release(project: Project, folder: Path, texts: bool = True) -> list[P
     """Export the corpus, gold, scheme, folds, alignment, the latest records and the agreement into FOLDER."""
     schema, corpus = project.schema(), project.corpus()
     records = load_records(project.records)[0]
-    return export(folder, corpus, project.valid_gold(schema, corpus), schema, records,
-                  agreement(load_annotations(project.labels, schema, corpus), schema),
-                  load_alignment(project.labels, corpus), texts)
+    return export(folder, corpus, project.valid_gold(schema, corpus), schema, records=records,
+                  agreement=agreement(load_annotations(project.labels, schema, corpus), schema),
+                  alignment=load_alignment(project.labels, corpus), texts=texts)
 
 
 def export_hf(project: Project, out: str, without_texts: bool = False) -> int:

@@ -1,3 +1,5 @@
+import pytest
+
 from bench.workflows.performance import measure
 
 
@@ -26,3 +28,25 @@ def test_the_scale_experiment_has_fixed_parameters_and_the_naive_one_analyses_at
     assert shared["model"]["params"] == {"classifier__C": 1.0}
     assert naive["model"]["params"] == {"classifier__C": 1.0, "features__word__shared_analysis": False,
                                         "features__char__shared_analysis": False}
+
+
+def test_measure_fails_with_the_commands_error():
+    with pytest.raises(RuntimeError, match="boom"):
+        measure(["python3", "-c", "import sys; sys.exit('boom')"])
+
+
+def test_the_plain_per_target_script_scores_a_multitarget_data_set_as_perf_runs_it(tmp_path):
+    import csv
+    import subprocess
+    import sys
+
+    from bench.data.synthetic import MULTITARGET_COLUMNS, multitarget_rows
+    data = tmp_path / "multitarget.csv"
+    with open(data, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.DictWriter(stream, fieldnames=MULTITARGET_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(multitarget_rows(40))
+    done = subprocess.run([sys.executable, "-m", "bench.workflows.plain_per_target", str(data)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert 0 < float(done.stdout) <= 1

@@ -1,4 +1,4 @@
-"""The Hugging Face release: Parquet configs per language with ClassLabel features, a generated card, and the upload."""
+"""The Hugging Face export: Parquet configs per language with ClassLabel features, and a card rendered from the data."""
 
 from __future__ import annotations
 
@@ -24,24 +24,15 @@ from .tables import agreement_table, main_tables
 PRETTY_NAME = "Deserter Bench: topic and stance in Dutch and English news on Russian deserters"
 PARAGRAPHS, STANCE, FOLDS, ALIGNMENT = "paragraphs", "stance", "folds", "alignment"
 WHOLE = "full"  # the one split of the folds and alignment configs ("all" is reserved by `datasets`)
-REBUILD = "rebuild_texts.py"
-CHANGELOG = """- **0.2.0**: every number changed. Settings hold stories out (leave one story out; cross-lingual
-  story-disjoint; same-story settings marked); hyperparameters are chosen inside each training fold;
-  F_avg over the poles in the test gold; transfer as a paired difference; a permutation test with Holm's
-  correction. New configs: `folds` (every setting's folds) and `alignment` (the paragraphs of one story
-  aligned across the languages). The zero-shot baseline is named codebook zero-shot, beside a generic one.
-- **0.1.0**: first release."""
+REBUILD = "rebuild_texts.py"  # a text-free export's script: the module of that name here, filled in
 MARKER = ".deserter-bench-export"
 LICENSE_FILE = "LICENSE.md"  # what the card's `license_link` names, as the Hub asks with `license: other`
 LICENCE = """The labels and the code are released under the MIT licence. The texts are excerpts of news articles whose
 copyright stays with their publishers; they are shared unedited for non-commercial research on text
 classification.
 """
-CITATION = """@misc{deserter_bench,
-  title  = {deserter-bench: topic and stance detection on Dutch and English news about Russian deserters},
-  year   = {2026},
-  note   = {Version 0.2.0},
-}"""
+HERE = Path(__file__).parent
+CARD_TEMPLATE = "templates/dataset_card.md"  # the card's prose, a Jinja2 template shipped in this package
 
 
 def fold_rows(corpus: Corpus, gold: dict[str, LabelRow], schema: Schema) -> list[dict]:
@@ -72,50 +63,21 @@ def alignment_rows(alignment: list[Link]) -> list[dict]:
     return [{"nl": link.nl, "en": link.en, "relation": link.relation} for link in alignment if link.en is not None]
 
 
-REBUILD_MAIN = """
-
-def main(export: Path, articles: Path) -> None:
-    texts = {}
-    for doc, name in FILES.items():
-        raw = seed_text((articles / name).read_text(encoding="utf-8"))
-        for position, (_, block) in enumerate(split_paragraphs(strip_metadata(raw)[1]), start=1):
-            texts[f"{doc}-{position:02d}"] = block
-    hashes = {}
-    for path in sorted(export.glob("paragraphs/*.parquet")):
-        rows = datasets.Dataset.from_parquet(str(path))
-        hashes.update(zip(rows["id"], rows["sha256"]))
-    for paragraph, expected in hashes.items():
-        if paragraph not in texts:
-            sys.exit(f"paragraph {paragraph} is not in your copies of the articles")
-        if hashlib.sha256(texts[paragraph].encode("utf-8")).hexdigest() != expected:
-            sys.exit(f"your copy of paragraph {paragraph} differs from the one that was labelled")
-    for path in sorted(export.glob("*/*.parquet")):  # every text checked: now fill them in
-        rows = datasets.Dataset.from_parquet(str(path))
-        if "text" in rows.column_names:
-            rows.remove_columns("text").add_column("text", [texts[i] for i in rows["id"]]).to_parquet(str(path))
-            print(f"{path}: {len(rows)} texts filled in")
-
-
-if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
-"""
-
-
 def rebuild_script(corpus: Corpus) -> str:
-    """A standalone script that fills the texts back into a text-free export from a user's own copies of the
-    articles. It splits them with the benchmark's own functions, copied from its code, and checks every hash."""
-    return (
-        f'"""Fill the texts back into a text-free deserter-bench export from your own copies of the articles.\n\n'
-        f"Usage: python {REBUILD} EXPORT_FOLDER ARTICLES_FOLDER\n\n"
-        "ARTICLES_FOLDER holds the articles as UTF-8 text files, named as below. Every paragraph's SHA-256 is\n"
-        'checked against the export. Needs the `datasets` package.\n"""\n\n'
-        "import hashlib\nimport re\nimport sys\nfrom pathlib import Path\n\nimport datasets\n\n"
-        f"METADATA_PREFIX = re.compile({corpus_module.METADATA_PREFIX.pattern!r})\n"
-        f"WHITESPACE = {corpus_module.WHITESPACE!r}\n"
-        f"FILES = {json.dumps({d.doc: d.file for d in corpus.documents}, indent=4)}\n\n\n"
-        + "\n\n".join(inspect.getsource(f) for f in (corpus_module.seed_text, corpus_module.split_paragraphs,
-                                                          corpus_module.strip_metadata))
-        + REBUILD_MAIN)
+    """`rebuild_texts.py` of a text-free export: the module's source with the corpus functions it imports written
+    out and FILES naming the corpus's articles, so the script runs with `datasets` alone."""
+    functions = (corpus_module.seed_text, corpus_module.split_paragraphs, corpus_module.strip_metadata)
+    inlined = ("import re\n\n"
+               f"METADATA_PREFIX = re.compile({corpus_module.METADATA_PREFIX.pattern!r})\n"
+               f"WHITESPACE = {corpus_module.WHITESPACE!r}\n\n\n"
+               + "\n\n".join(inspect.getsource(f) for f in functions) + "\n")
+    files = json.dumps({d.doc: d.file for d in corpus.documents}, indent=4)
+    replacements = {"from ..data.corpus import": inlined, "FILES: dict[str, str] = {}": f"FILES = {files}\n"}
+    lines = (HERE / REBUILD).read_text(encoding="utf-8").splitlines(keepends=True)
+    for start, replacement in replacements.items():
+        [at] = [number for number, line in enumerate(lines) if line.startswith(start)]
+        lines[at] = replacement
+    return "".join(lines)
 
 
 def classification_fields(schema: Schema) -> list[str]:
@@ -126,11 +88,6 @@ def classification_fields(schema: Schema) -> list[str]:
 def configs(schema: Schema) -> list[str]:
     """Every paragraph, one config per classification field, and one for all stance targets together."""
     return [PARAGRAPHS, *classification_fields(schema), *([STANCE] if stance_fields(schema) else [])]
-
-
-def all_configs(schema: Schema) -> list[str]:
-    """The data configs (one split per language), then the folds and the alignment (one split each)."""
-    return [*configs(schema), FOLDS, ALIGNMENT]
 
 
 def stance_fields(schema: Schema) -> list:
@@ -221,13 +178,9 @@ def data_limits(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, lan
     return lines
 
 
-def card(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, records: Results, agreement: dict,
-         texts: bool = True) -> str:
-    """The dataset card: YAML metadata for the Hub and `datasets`, then the sections a reader needs."""
-    import yaml
-
-    languages = sorted({p.language for p in corpus.paragraphs})
-    metadata = {
+def card_metadata(languages: list[str], schema: Schema) -> dict:
+    """The card's YAML metadata, in the order it is written: what the Hub and `datasets` read."""
+    return {
         "pretty_name": PRETTY_NAME,
         "language": languages,
         "license": "other",
@@ -248,119 +201,29 @@ def card(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, records: R
                     {"config_name": config, "data_files": [{"split": WHOLE, "path": data_path(config, WHOLE)}]}
                     for config in (FOLDS, ALIGNMENT)],
     }
-    counts = {config: {language: sum(r["language"] == language for r in rows[config]) for language in languages}
-              for config in configs(schema)}
-    first_task = classification_fields(schema)[0]
-    example = json.dumps(rows[first_task][0], ensure_ascii=False, indent=2)
-    definitions = "\n".join(
-        f"- **{name}**" + (f" (target: {field.target})" if field.target else "") + "\n"
-        + "".join(f"  - `{label}`: {text}\n" for label, text in field.definitions.items())
-        for name, field in schema.fields.items())
-    sources = "\n".join(f"| {d.doc} | {d.language} | {d.date or 'not stated'} | {d.story} | {d.source} |"
-                        for d in corpus.documents)
-    size_table = "\n".join(f"| {config} | " + " | ".join(str(counts[config][lang]) for lang in languages) + " |"
-                           for config in configs(schema))
-    results = main_tables(records) if records else "No results recorded yet.\n"
-    limits = "".join(f"- {line}\n" for line in data_limits(corpus, rows, schema, languages))
-    task_configs = "".join(f"- `{name}`: the body paragraphs with their {name} as `label`.\n"
-                           for name in classification_fields(schema))
-    withheld = "" if texts else (
-        f"\nThis copy withholds the texts: every `text` is empty, while ids, hashes and labels stay. `{REBUILD}` "
-        "fills them in from your own copies of the articles, checking each paragraph's SHA-256.\n")
-    return f"""---
-{yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, width=1000)}---
 
-# {PRETTY_NAME}
 
-## Summary
+def card(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, records: Results, agreement: dict,
+         texts: bool = True) -> str:
+    """The dataset card, rendered from its template with huggingface_hub: the metadata, then the sections."""
+    import yaml
+    from huggingface_hub import DatasetCard, DatasetCardData
 
-Paragraphs of {len(corpus.documents)} news articles ({", ".join(languages)}) about Russian soldiers who desert or defect,
-each labelled for its kind, its topic and its stance toward two targets: Russia's war against Ukraine,
-and the deserter or defector the article is about. It is the data of the `deserter-bench` benchmark,
-which trains baselines in one language and tests them in the same or the other language.
-
-## Languages
-
-Dutch (`nl`) and English (`en`). Every config has one split per language; the benchmark's settings
-(leave one document out, and train on one language, test on the other) are built from these splits and
-the `doc` column. No split is a train or test split in itself.
-
-## Dataset structure
-
-| config | {" | ".join(languages)} |
-|---|{"---|" * len(languages)}
-{size_table}
-
-- `paragraphs`: every paragraph of every kind with all four labels (`kind`, `topic`, `stance_war`,
-  `stance_defector`), its position in the article, the article's date and the text's sha256.
-{task_configs}- `stance`: one row per body paragraph and target (`war`, `defector`), with the target's description,
-  so a model can be conditioned on the target.
-- `folds` (one split, `all`): every fold of every setting of the benchmark, with the documents and stories
-  on each side and whether the setting is story-disjoint, so that results can be reproduced exactly.
-- `alignment` (one split, `all`): pairs of a Dutch and an English paragraph of the one story told in both
-  languages (`equivalent` or `partial`), made by reading in two blind passes and an adjudication.
-{withheld}
-Labels are `ClassLabel` features; their names come from the annotation guidelines. An example row of
-`{first_task}`:
-
-```json
-{example}
-```
-
-## Label definitions
-
-{definitions}
-## Source data
-
-| doc | language | date | story | source |
-|---|---|---|---|---|
-{sources}
-
-The texts are used as published, cut into paragraphs at blank lines; a metadata prefix such as
-`date 2023-06` is moved out of the text. One English title is repeated as an identical paragraph
-(labelled `boilerplate`).
-
-## Annotation process
-
-Each paragraph was labelled in two independent, blind passes against written guidelines with worked
-examples from the corpus. Each pass was made by a separate AI annotation agent: a large language model of
-the Claude family (Anthropic) working as an annotator, which read every paragraph; no keyword rule or
-classifier chose a label. Every disagreement was adjudicated against the guidelines, by an agent of the same
-kind, with a one-line reason kept in the gold file. No human has yet annotated or checked the labels:
-treat them as silver labels. Agreement of the two passes before adjudication:
-
-{agreement_table(agreement)}
-Two runs of the same kind of AI agent with the same guidelines agree more than independent human
-annotators would; these figures are no human ceiling.
-
-## Baseline results
-
-Macro-F1 over the classes in the test gold, on body paragraphs, in the story-disjoint settings (no story on
-both sides of a split), mean±sd over seeds with a bootstrap confidence interval over test paragraphs, from
-the benchmark's harness. Both stance tasks are two-class in practice: no body paragraph is `favor` toward
-the war or `against` the defector, so F_avg is computed over the poles that occur in the test gold.
-
-{results}
-## Intended uses and limits
-
-- For research on topic classification and target-conditioned stance detection, in particular
-  cross-lingual transfer between Dutch and English, and as a seed for a larger annotated corpus.
-{limits}- The articles report claims that were not independently verified (casualty figures, the circumstances
-  of the defections). The labels describe what the texts say, not whether it is true.
-
-## Changelog
-
-{CHANGELOG}
-
-## Licence
-
-{LICENCE}
-## Citation
-
-```bibtex
-{CITATION}
-```
-"""
+    languages = sorted({p.language for p in corpus.paragraphs})
+    metadata = card_metadata(languages, schema)
+    # Written here, not by `str(card)`: huggingface_hub re-dumps the metadata folded at 80 columns.
+    front_matter = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, width=1000)
+    example_config = classification_fields(schema)[0]
+    rendered = DatasetCard.from_template(
+        DatasetCardData(**metadata), template_path=str(HERE / CARD_TEMPLATE), front_matter=front_matter,
+        documents=corpus.documents, fields=schema.fields, whole=WHOLE, texts=texts,
+        sizes={config: [sum(r["language"] == language for r in rows[config]) for language in languages]
+               for config in configs(schema)},
+        task_configs=classification_fields(schema), rebuild=REBUILD, example_config=example_config,
+        example=json.dumps(rows[example_config][0], ensure_ascii=False, indent=2),
+        agreement=agreement_table(agreement), results=main_tables(records) if records else "No results recorded yet.\n",
+        limits=data_limits(corpus, rows, schema, languages), licence=LICENCE)
+    return f"---\n{front_matter}---\n{rendered.text}"
 
 
 def check_card(text: str) -> None:
@@ -376,7 +239,7 @@ def check_card(text: str) -> None:
         raise BenchError(f"dataset card lacks metadata: {', '.join(missing)}")
 
 
-def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema, records: Results,
+def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema, *, records: Results,
            agreement: dict, alignment: Sequence[Link] = (), texts: bool = True) -> list[Path]:
     """Write the release folder through a temporary sibling, so a failed export leaves the old one intact.
 

@@ -1,11 +1,13 @@
+import ast
 import socket
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("datasets")
 
 from bench.cli import main  # noqa: E402
-from bench.publishing.release import config_rows, configs  # noqa: E402
+from bench.publishing.hub_export import config_rows, configs  # noqa: E402
 from bench.workflows.release import export_release  # noqa: E402
 
 
@@ -124,7 +126,18 @@ def test_a_text_free_export_is_rebuilt_from_ones_own_copies(repo, exported, tmp_
     import sys
     bare = tmp_path / "bare"
     export_release(repo, bare, texts=False)
-    assert (bare / "rebuild_texts.py").exists() and "withholds the texts" in (bare / "README.md").read_text()
+    withheld = ("This copy withholds the texts: every `text` is empty, while ids, hashes and labels stay. "
+                "`rebuild_texts.py` fills them in from your own copies of the articles, checking each paragraph's "
+                "SHA-256.\n\n")
+    card = (exported / "README.md").read_text()
+    at = card.index("Labels are `ClassLabel` features")
+    assert (bare / "README.md").read_text() == card[:at] + withheld + card[at:]
+    script = (bare / "rebuild_texts.py").read_text()
+    imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(script)) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(ast.parse(script))
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported == {"__future__", "hashlib", "re", "sys", "pathlib", "datasets"}, "the script needs no bench"
     copies = tmp_path / "copies"
     shutil.copytree(repo.seeds, copies)
     done = subprocess.run([sys.executable, str(bare / "rebuild_texts.py"), str(bare), str(copies)],
@@ -142,6 +155,42 @@ def test_a_text_free_export_is_rebuilt_from_ones_own_copies(repo, exported, tmp_
     refused = subprocess.run([sys.executable, str(again / "rebuild_texts.py"), str(again), str(copies)],
                              capture_output=True, text=True)
     assert refused.returncode != 0 and "000-01 differs" in refused.stderr
+
+
+# The card's sentences that had drifted from the data, as the f-string card wrote them, and as the template does.
+CORRECTIONS = {
+    """Dutch (`nl`) and English (`en`). Every config has one split per language; the benchmark's settings
+(leave one document out, and train on one language, test on the other) are built from these splits and
+the `doc` column. No split is a train or test split in itself.""":
+    """Dutch (`nl`) and English (`en`). Every config in the table below has one split per language; the
+benchmark's settings hold stories out (leave one story out, within a language or over both languages,
+and train on one language, test on the other) and are built from these splits and the `story` and `doc`
+columns. A setting that puts a story on both sides of a split is marked *same story* and left out of the
+results below. No split is a train or test split in itself.""",
+    "- `folds` (one split, `all`):": "- `folds` (one split, `full`):",
+    "- `alignment` (one split, `all`):": "- `alignment` (one split, `full`):",
+}
+
+
+def test_the_card_is_the_f_string_cards_text_with_its_stale_sentences_corrected(exported):
+    old = (Path(__file__).parent / "old_dataset_card.md").read_text(encoding="utf-8")
+    for stale, corrected in CORRECTIONS.items():
+        assert old.count(stale) == 1
+        old = old.replace(stale, corrected)
+    assert (exported / "README.md").read_text(encoding="utf-8") == old
+
+
+def test_the_cards_configs_and_splits_are_the_files_the_export_writes(exported):
+    from huggingface_hub import DatasetCard
+    card = DatasetCard.load(exported / "README.md")
+    named = {f["path"]: (c["config_name"], f["split"]) for c in card.data.configs for f in c["data_files"]}
+    assert set(named) == {str(p.relative_to(exported)) for p in exported.glob("*/*.parquet")}
+    assert all(path.startswith(f"{config}/{split}-") for path, (config, split) in named.items())
+    for config in ("folds", "alignment"):
+        [split] = {split for name, split in named.values() if name == config}
+        assert f"- `{config}` (one split, `{split}`)" in card.text
+    languages = sorted({split for name, split in named.values() if name == "paragraphs"})
+    assert f"| config | {' | '.join(languages)} |" in card.text
 
 
 def test_export_onto_a_file_is_refused(tmp_path, repo, capsys):
