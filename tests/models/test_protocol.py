@@ -101,9 +101,9 @@ def test_the_runner_records_the_loss_of_a_model_that_reports_one(monkeypatch):
     monkeypatch.setitem(registry.MODELS, "epochs", registry.Family("epochs", Epochs, rank=99))
     evaluation = evaluations("in_language", rows())[0]
     config = Config("epochs", "epochs", params={"epochs": 3}, tasks=("topic",), settings=("in_language",), seeds=(0, 1))
-    record = run_fold(config, TASK, rows(), evaluation, 0)["record"]
-    assert record["loss"] == {"0": [1.0, 0.5, 1 / 3], "1": [1.0, 0.5, 1 / 3]}
-    assert "loss" not in run_fold(Config("majority", "majority"), TASK, rows(), evaluation, 0)["record"]
+    fold = run_fold(config, TASK, rows(), evaluation, 0).fold
+    assert fold.loss == {"0": [1.0, 0.5, 1 / 3], "1": [1.0, 0.5, 1 / 3]}
+    assert run_fold(Config("majority", "majority"), TASK, rows(), evaluation, 0).fold.loss is None
 
 
 def test_weights_are_checked_by_the_parameter_each_model_declares(tmp_path):
