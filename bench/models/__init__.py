@@ -2,9 +2,10 @@
 
 Every model takes a pandas DataFrame with the columns `text`, `target` (the stance target's description,
 empty for topic) and `id` (the paragraph's), so a model may use the target or ignore it. A model knows
-nothing about files, tasks or settings, apart from the one that reads predictions made elsewhere. Each
-module of this package is one model family and registers itself; the `encoding` subpackage holds what the
-encoder-based families share.
+nothing about files, tasks or settings, apart from the one that reads predictions made elsewhere. `protocol`
+declares that contract and every optional hook the harness calls. Each module that calls `register` is one
+model family; `ngrams` and `targets` hold what several families share, and the `encoding` subpackage what
+the encoder-based families share.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ def test_one_training_step_lowers_the_loss(paragraphs, trainable_layers):
         return FineTunedClassifier(checkpoint=MINILM, epochs=1, batch_size=len(y), learning_rate=learning_rate,
                                    warmup_epochs=0, dropout=0.0, trainable_layers=trainable_layers,
                                    random_state=0).fit(X, y)
-    untouched, stepped = after_one_step(0.0), after_one_step(1e-3)
+    # A learning rate too small to move any float32 weight (the parameters refuse 0) leaves the model untouched.
+    untouched, stepped = after_one_step(1e-12), after_one_step(1e-3)
     assert training_loss(stepped, X, y) < training_loss(untouched, X, y)
     if trainable_layers == 0:  # a linear probe: the frozen encoder's output into a trained head
         assert len(stepped.model_.encoder.encoder.layer) == 0
