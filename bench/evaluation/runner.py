@@ -133,14 +133,6 @@ def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Ev
     return {"record": record, "test": test, "predictions": predictions}
 
 
-def run_evaluation(config: Config, task: Task, examples: list[Example], evaluation: Evaluation,
-                   train_size: float | None = None) -> dict:
-    """Every fold of one evaluation, one after another, scored together."""
-    return score_evaluation(config, task, evaluation, train_size,
-                            [run_fold(config, task, examples, evaluation, number, train_size)
-                             for number in range(len(evaluation.folds))])
-
-
 def score_evaluation(config: Config, task: Task, evaluation: Evaluation, train_size: float | None,
                      fold_results: list[dict | None]) -> dict:
     """Pool the folds' test predictions and score them."""
