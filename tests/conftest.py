@@ -9,12 +9,20 @@ from bench.workflows.project import Project, scratch_copy
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def copy_checkout():
+    """A function copying the benchmark's data, configs and README (no results) into a folder, as a Project."""
+    def copy(folder: Path) -> Project:
+        scratch_copy(REPO, folder)
+        shutil.copy(REPO / "README.md", folder / "README.md")
+        return Project(folder)
+    return copy
+
+
 @pytest.fixture
-def project(tmp_path) -> Project:
+def project(tmp_path, copy_checkout) -> Project:
     """A private copy of the benchmark's data and configs, so a test may change or break it."""
-    scratch_copy(REPO, tmp_path)
-    shutil.copy(REPO / "README.md", tmp_path / "README.md")
-    return Project(tmp_path)
+    return copy_checkout(tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -22,14 +30,21 @@ def repo() -> Project:
     return Project(REPO)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def model_cache(tmp_path_factory):
-    """Built checkpoints and embeddings go to a fresh folder, so the tests never depend on a warm cache."""
-    folder = tmp_path_factory.mktemp("bench-cache")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BENCH_CACHE", str(folder))
-    yield folder
-    patch.undo()
+@pytest.fixture(scope="session")
+def cold_cache(tmp_path_factory):
+    """An empty model cache, for the tests of building E5 into one; every other test shares the user's cache
+    ($BENCH_CACHE, else ~/.cache/deserter-bench), as `bench run` does, so E5 is built and texts encoded once."""
+    return tmp_path_factory.mktemp("bench-cache")
+
+
+@pytest.fixture
+def evaluate():
+    """A function running one evaluation unit as `bench run` does (`run_plans`), giving its scored result."""
+    from bench.evaluation.runner import Plan, run_plans
+
+    def run(config, task, rows, evaluation):
+        return run_plans([Plan(config, "", None, [(task, rows, evaluation, None)])])[0][0]
+    return run
 
 
 @pytest.fixture(scope="session")

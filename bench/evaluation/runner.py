@@ -144,14 +144,6 @@ def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Ev
     return FoldRun(sides, test, predictions)
 
 
-def run_evaluation(config: Config, task: Task, examples: list[Example], evaluation: Evaluation,
-                   train_size: float | None = None) -> Result:
-    """Every fold of one evaluation, one after another, scored together."""
-    return score_evaluation(config, task, evaluation, train_size,
-                            [run_fold(config, task, examples, evaluation, number, train_size=train_size)
-                             for number in range(len(evaluation.folds))])
-
-
 def score_evaluation(config: Config, task: Task, evaluation: Evaluation, train_size: float | None,
                      fold_runs: list[FoldRun | None]) -> Result:
     """Pool the folds' test predictions and score them."""

@@ -156,3 +156,32 @@ def test_any_yaml_document_loads_or_is_refused_with_its_place_and_writes_nothing
         event("accepted")
         assert config.seeds and config.name
     assert [p.name for p in folder.iterdir()] == ["exp.yaml"], "loading a config writes nothing"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model: {name: majority}\nbootstrap: {confidence: 95}", "exp.yaml:2: 'bootstrap.confidence' must be a number between 0 and 1"),
+    ("model: {name: majority}\nbootstrap:\n  seed: abc", "exp.yaml:3: 'bootstrap.seed' must be an integer from 0 to 4294967295"),
+    ("model: {name: majority}\nbootstrap:\n  resamples: 10\n  confidence: high", "exp.yaml:4: 'bootstrap.confidence' must be a number"),
+    ("model: {name: majority}\nbootstrap: {resamples: 0}", "exp.yaml:2: 'bootstrap.resamples' must be a positive integer"),
+    ("model: {name: majority}\nbootstrap: 5", "exp.yaml:2: 'bootstrap' must be a mapping"),
+    ("model: {name: majority}\nseeds: [true, false]", "exp.yaml:2: 'seeds' must be a non-empty list of integers"),
+    ("model: {name: majority}\nseeds: [4294967296]", "exp.yaml:2: 'seeds' must be a non-empty list of integers from 0 to 4294967295"),
+    ("model: {name: majority}\nmodel:\n  name: tfidf", "exp.yaml:2: key 'model' given twice (first on line 1)"),
+    ("model: {name: tfidf, params: {classifier__C: -1}}", "exp.yaml:1: model 'tfidf': The 'C' parameter of LogisticRegression must be a float in the range (0.0, inf]. Got -1 instead."),
+    ("model: {name: tfidf, params: {features__word__ngram_range: [2, 1]}}", "model 'tfidf': Invalid value for ngram_range=(2, 1)"),
+    ("model: {name: tfidf, params: {classifier__penalty: l1}}", "Solver lbfgs supports only 'l2' or None penalties"),
+    ("model: {name: svm, grid: {classifier__C: [1, -1]}}", "exp.yaml:1: model.grid: The 'C' parameter of LinearSVC"),
+    ("model: {name: fine_tuned, params: {epochs: 0}}", "The 'epochs' parameter of FineTunedClassifier must be an int in the range [1, inf)"),
+    ("model: {name: encoder_logreg, params: {C: high}}", "The 'C' parameter of EncoderClassifier must be a float"),
+    ("model: {name: prompted_lm, params: {dtype: float16}}", "The 'dtype' parameter of PromptedLanguageModel must be a str among"),
+    ("model: {name: tfidf, params: {1: 2}}", "exp.yaml:1: 'model.params' must be a mapping of parameter names to values"),
+    ("model: {name: fine_tuned, params: {checkpoint: no-such-model}}", "exp.yaml:1: model 'fine_tuned': checkpoint 'no-such-model' is not one of"),
+    ("model: {name: encoder_logreg, params: {encoder: e5-smal}}", "model 'encoder_logreg': checkpoint 'e5-smal' is not one of"),
+    ("model: {name: prompted_lm}", "exp.yaml:1: model 'prompted_lm': a checkpoint is needed"),
+])
+def test_every_value_and_model_parameter_is_checked_naming_the_line(tmp_path, text, message):
+    """Types, ranges and model parameters, by the estimators' own constraints (`bench run` checks every config
+    this way before the first experiment; tests/test_cli.py runs one such case end to end)."""
+    with pytest.raises(BenchError) as refused:
+        load_config(write(tmp_path, text + "\n"), KNOWN)
+    assert message in str(refused.value)

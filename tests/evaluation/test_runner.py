@@ -1,29 +1,44 @@
+from pathlib import Path
+
+from bench.data.corpus import Corpus, Paragraph
+from bench.data.labels import LabelRow
 from bench.evaluation.config import Config
-from bench.evaluation.results import Fold
-from bench.evaluation.runner import run_evaluation, seen_classes
-from bench.evaluation.settings import evaluations
-from bench.evaluation.tasks import Example, Task
+from bench.evaluation.results import Fold, Result
+from bench.evaluation.runner import plan, run_plans, seen_classes
+from bench.evaluation.tasks import Task
+
+STANCE = ("favor", "against", "none")
 
 
-def stance_rows() -> list[Example]:
-    # No paragraph is favor: F_avg must average over the pole that occurs, against.
-    rows = []
-    for doc, story in (("d1", "s1"), ("d2", "s2"), ("d3", "s3")):
+def stance_corpus() -> tuple[Corpus, dict[str, LabelRow]]:
+    """Three documents of three stories, four body paragraphs each; no paragraph is favor."""
+    paragraphs, gold = [], {}
+    for doc in ("d1", "d2", "d3"):
         for i in range(4):
-            rows.append(Example(f"{doc}-{i}", doc, "en", story, "the war", f"{doc} {i}", "against" if i else "none"))
-    return rows
+            paragraph = Paragraph(f"{doc}-{i}", doc, i, "en", f"story {doc}", f"{doc} {i}", "", i + 1)
+            paragraphs.append(paragraph)
+            gold[paragraph.id] = LabelRow(paragraph.id, "", {"kind": "body", "stance": "against" if i else "none"}, i + 1)
+    return Corpus(Path("."), (), tuple(paragraphs)), gold
+
+
+def run_stance(task: Task) -> Result:
+    """The majority model on the in_language setting, planned and run as `bench run` runs an experiment."""
+    corpus, gold = stance_corpus()
+    config = Config("majority", "majority", tasks=(task.name,), settings=("in_language",))
+    [[result]] = run_plans([plan(config, {task.name: task}, corpus, gold, "hash")])
+    return result
 
 
 def test_f_avg_is_taken_over_the_poles_in_the_test_gold():
-    task = Task("stance", ("favor", "against", "none"), {}, "the war", ("favor", "against"))
-    evaluation = evaluations("in_language", stance_rows())[0]
-    result = run_evaluation(Config("majority", "majority"), task, stance_rows(), evaluation)
+    # F_avg must average over the pole that occurs, against.
+    task = Task("stance", STANCE, {label: label for label in STANCE}, "the war", ("favor", "against"))
+    result = run_stance(task)
+    assert result.evaluation == "in_language:en" and len(result.folds) == 3
     assert result.f_avg_poles == ["against"]
     # majority predicts against everywhere: F1(against) = 2 * 9 / (9 + 12)
     assert abs(result.scores["f_avg"].mean - 18 / 21) < 1e-12
-    semeval = Task("stance", task.labels, {}, "the war", ("favor", "against"), poles_present_only=False)
-    assert run_evaluation(Config("majority", "majority"), semeval, stance_rows(), evaluation).f_avg_poles == [
-        "favor", "against"]
+    semeval = Task("stance", task.labels, task.definitions, "the war", ("favor", "against"), poles_present_only=False)
+    assert run_stance(semeval).f_avg_poles == ["favor", "against"]
 
 
 def test_seen_classes_are_those_every_testing_fold_trained_on():

@@ -3,7 +3,6 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from bench.evaluation.config import Config
-from bench.evaluation.runner import run_evaluation
 from bench.evaluation.selection import inner_groups, select
 from bench.evaluation.settings import evaluations, split
 from bench.evaluation.tasks import Example, Task
@@ -56,7 +55,7 @@ def test_selection_picks_from_the_grid_and_sees_only_the_training_side():
     assert seen <= {e.text for e in train} and seen == {e.text for e in train}
 
 
-def test_nested_selection_never_sees_a_test_document(monkeypatch):
+def test_nested_selection_never_sees_a_test_document(monkeypatch, evaluate):
     """Run a whole evaluation with the spy as the model: every fit and every prediction made while choosing
     the hyperparameters of a fold touches only that fold's training side."""
     import bench.evaluation.runner as runner
@@ -66,7 +65,7 @@ def test_nested_selection_never_sees_a_test_document(monkeypatch):
     config = Config("spy", "spy", grid=({"bias": [0.0, 1.0]},))
     for evaluation in evaluations("multilingual", rows) + evaluations("cross_lingual", rows):
         Spy.calls = []
-        result = run_evaluation(config, task, rows, evaluation)
+        result = evaluate(config, task, rows, evaluation)
         calls = iter(Spy.calls)
         for fold in evaluation.folds:
             train, test = split(rows, fold)

@@ -10,7 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bench.data.synthetic import synthetic_project
 from bench.evaluation.config import Config
-from bench.evaluation.runner import run_evaluation, run_plans
+from bench.evaluation.runner import run_plans
 from bench.evaluation.selection import select
 from bench.evaluation.settings import evaluations
 from bench.evaluation.tasks import build_examples, frame, tasks_from_schema
@@ -46,12 +46,12 @@ def synthetic(repo, tmp_path_factory):
     return task, build_examples(task, corpus, project.valid_gold(schema, corpus), ("body",))
 
 
-def test_the_tfidf_model_predicts_as_the_per_fold_pipeline_does(synthetic, fresh_analyses):
+def test_the_tfidf_model_predicts_as_the_per_fold_pipeline_does(synthetic, fresh_analyses, evaluate):
     task, examples = synthetic
     evaluation = evaluations("multilingual", examples, 5)[0]
     for model in ("tfidf", "svm"):
-        shared = run_evaluation(Config(model, model), task, examples, evaluation)
-        naive = run_evaluation(Config(model, model, params=NAIVE), task, examples, evaluation)
+        shared = evaluate(Config(model, model), task, examples, evaluation)
+        naive = evaluate(Config(model, model, params=NAIVE), task, examples, evaluation)
         assert [p.pred for p in shared.predictions] == [p.pred for p in naive.predictions]
         assert shared.scores == naive.scores
     assert len(fresh_analyses) == 2 * len(examples), "each text analysed once for words and once for characters"

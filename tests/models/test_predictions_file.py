@@ -1,7 +1,7 @@
 import pytest
 
 from bench.evaluation.config import Config
-from bench.evaluation.runner import plan, run_evaluation
+from bench.evaluation.runner import plan
 from bench.evaluation.settings import evaluations, split
 from bench.evaluation.tasks import Example, Task
 from bench.files import BenchError
@@ -26,34 +26,34 @@ def config(path: str) -> Config:
     return Config("from_file", "predictions_file", params={"path": path}, tasks=("topic",), settings=("in_language",))
 
 
-def test_one_label_per_paragraph_is_scored_like_any_model(tmp_path):
+def test_one_label_per_paragraph_is_scored_like_any_model(tmp_path, evaluate):
     # Right on every paragraph but one: a-0 is called escape.
     lines = ["id,task,label"] + [f"{e.id},topic,{'escape' if e.id == 'a-0' else e.label}" for e in rows()]
     path = write(tmp_path, lines)
     evaluation = evaluations("in_language", rows())[0]
-    result = run_evaluation(config(path), TASK, rows(), evaluation)
+    result = evaluate(config(path), TASK, rows(), evaluation)
     predicted = {p.id: p.pred[0] for p in result.predictions}
     assert predicted == {e.id: ("escape" if e.id == "a-0" else e.label) for e in rows()}
     assert result.scores["macro_f1"].ci_low <= result.scores["macro_f1"].mean < 1.0
 
 
-def test_fold_specific_predictions_are_used_in_their_fold(tmp_path):
+def test_fold_specific_predictions_are_used_in_their_fold(tmp_path, evaluate):
     evaluation = evaluations("in_language", rows())[0]
     assert len(evaluation.folds) == 3
     lines = ["id,task,label,evaluation,fold"] + [f"{e.id},topic,loss,," for e in rows()]
     lines += [f"{e.id},topic,escape,{evaluation.name},1" for e in rows()]  # only fold 1 says escape
     path = write(tmp_path, lines)
     assert FilePredictions(path=path).fold_specific()
-    result = run_evaluation(config(path), TASK, rows(), evaluation)
+    result = evaluate(config(path), TASK, rows(), evaluation)
     tested_in_fold_1 = set(result.folds[1].test_docs)
     for p in result.predictions:
         assert p.pred[0] == ("escape" if p.doc in tested_in_fold_1 else "loss")
 
 
-def test_jsonl_works_like_csv(tmp_path):
+def test_jsonl_works_like_csv(tmp_path, evaluate):
     path = write(tmp_path, [f'{{"id": "{e.id}", "task": "topic", "label": "{e.label}"}}' for e in rows()],
                  "predictions.jsonl")
-    result = run_evaluation(config(path), TASK, rows(), evaluations("in_language", rows())[0])
+    result = evaluate(config(path), TASK, rows(), evaluations("in_language", rows())[0])
     assert result.scores["macro_f1"].mean == 1.0
 
 

@@ -26,8 +26,9 @@ PREFIXES = {"passage: ": False, "query: ": True}
 
 
 @pytest.fixture(scope="session")
-def e5_dir(tmp_path_factory) -> Path:
-    return checkpoint.build_e5_directory(tmp_path_factory.mktemp("cache"))
+def e5_dir(cold_cache) -> Path:
+    """Built here from nothing, whatever the user's cache holds, so every session checks the build itself."""
+    return checkpoint.build_e5_directory(cold_cache)
 
 
 @pytest.fixture(scope="session")
