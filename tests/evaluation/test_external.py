@@ -95,8 +95,8 @@ def test_json_lines_and_grouped_k_fold(project, tmp_path):
     task, examples, _ = load(config.dataset)
     assert task.labels == ("AGAINST", "FAVOR", "NONE") and task.target is None
     [[result]] = run_plans([plan(config, {}, None, None, "")])
-    assert len(result["folds"]) == 3, "more groups than folds: GroupKFold"
-    tested = [group for fold in result["folds"] for group in fold["test"]]
+    assert len(result.folds) == 3, "more groups than folds: GroupKFold"
+    tested = [group for fold in result.folds for group in fold.test]
     assert sorted(tested) == sorted(r["id"] for r in rows)
 
 
@@ -109,7 +109,7 @@ def test_a_datasets_folder_with_its_own_splits(tmp_path):
     config = load_config(write_config(tmp_path, {"path": "saved", "columns": {"text": "tweet", "label": "stance"}}))
     assert config.dataset.kind == "datasets"
     [[result]] = run_plans([plan(config, {}, None, None, "")])
-    assert result["evaluation"] == "given_split:all" and result["n_test"] == 6
+    assert result.evaluation == "given_split:all" and result.n_test == 6
 
 
 def test_the_same_results_with_two_jobs(tmp_path):
@@ -223,4 +223,4 @@ def test_without_settings_every_setting_the_data_supports_runs(tmp_path):
     path.write_text(json.dumps({"model": {"name": "majority"}, "dataset": {"path": "stance.jsonl", "columns": {
         "text": "tweet", "label": "stance", "split": "part", "group": "source"}}}))
     [results] = run_plans([plan(load_config(path), {}, None, None, "")])
-    assert [r["evaluation"] for r in results] == ["in_language:und", "multilingual:all", "given_split:all"]
+    assert [r.evaluation for r in results] == ["in_language:und", "multilingual:all", "given_split:all"]
