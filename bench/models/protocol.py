@@ -70,6 +70,18 @@ class FoldSpecific(Protocol):
         """Whether any prediction depends on the fold it is tested in (so the model that made it trained)."""
 
 
+@runtime_checkable
+class DeclaresConstraints(Protocol):
+    """A model that declares its parameters' types and ranges the scikit-learn way (models/registry.checked):
+    they are validated when the model is built from a config, before any run. scikit-learn's own estimators
+    and the harness's declare them; an estimator that declares none is not checked."""
+
+    _parameter_constraints: dict
+
+    def _validate_params(self) -> None:
+        """scikit-learn's check of the parameters against `_parameter_constraints` (BaseEstimator gives it)."""
+
+
 class Injected(TypedDict):
     """The parameters the harness sets by name before each fit (models/registry.configured), in the model and
     in every estimator inside it (`classifier__random_state` too): a model that wants one takes a parameter

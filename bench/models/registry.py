@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import Interval, StrOptions  # what scikit-learn's own estimators declare with
 
 from ..files import BenchError
-from .protocol import INJECTED_PARAMETERS, ChecksLoadable, Injected
+from .protocol import INJECTED_PARAMETERS, ChecksLoadable, DeclaresConstraints, Injected
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Family:
 
     `rank` orders the tables' rows (baselines first); `learns` is False for models whose predictions do
     not depend on the training data's text or language (so a transfer heatmap of them means nothing);
-    `needs_torch` marks models that need the optional transformer dependencies.
+    `needs_torch` marks models that need the optional transformer dependencies, and `extra` names the
+    package extra that installs them (`gpu` for SetFit, which only the GPU configs use).
     """
 
     name: str
@@ -33,6 +34,10 @@ class Family:
     rank: int
     learns: bool = True
     needs_torch: bool = False
+    extra: str = "models"
+
+
+EXTRA_MODULES = {"models": "torch", "gpu": "setfit"}  # a module each extra installs, to tell whether it is there
 
 
 MODELS: dict[str, Family] = {}
@@ -48,12 +53,12 @@ PROBABILITY = [Interval(Real, 0, 1, closed="left")]
 BALANCED = [StrOptions({"balanced"}), None]
 
 
-def register(name: str, rank: int, learns: bool = True, needs_torch: bool = False):
+def register(name: str, rank: int, learns: bool = True, needs_torch: bool = False, extra: str = "models"):
     """Decorator: register a function or estimator class that builds the model with its defaults."""
     def decorate(build):
         if name in MODELS:
             raise ValueError(f"model {name!r} is registered twice")
-        MODELS[name] = Family(name, build, rank, learns, needs_torch)
+        MODELS[name] = Family(name, build, rank, learns, needs_torch, extra)
         return build
     return decorate
 
@@ -75,9 +80,10 @@ def build_model(name: str, params: dict | None = None) -> BaseEstimator:
     if name not in MODELS:
         raise BenchError(f"unknown model {name!r} (known: {', '.join(sorted(MODELS))})")
     family = MODELS[name]
-    if family.needs_torch and importlib.util.find_spec("torch") is None:
-        raise BenchError(f"model {name!r} needs the optional transformer dependencies: "
-                         "pip install torch==2.13.0 && pip install -e '.[models]'")
+    if family.needs_torch and any(importlib.util.find_spec(module) is None
+                                  for module in {"torch", EXTRA_MODULES[family.extra]}):
+        raise BenchError(f"model {name!r} needs the optional `{family.extra}` dependencies: "
+                         f"pip install torch==2.13.0 && pip install -e '.[{family.extra}]'")
     with model_errors(name):
         return checked(family.build().set_params(**as_parameters(params or {})))
 
@@ -90,9 +96,7 @@ def checked(model: BaseEstimator) -> BaseEstimator:
     """
     inner = [value for value in model.get_params(deep=True).values() if isinstance(value, BaseEstimator)]
     for estimator in (model, *inner):
-        # scikit-learn's convention, not a hook of the harness: BaseEstimator has `_validate_params` but no
-        # default `_parameter_constraints`, so an estimator that declares none (a third-party one) is not checked.
-        if getattr(estimator, "_parameter_constraints", None) is not None:
+        if isinstance(estimator, DeclaresConstraints):
             estimator._validate_params()
     return model
 

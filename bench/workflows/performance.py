@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import shutil
@@ -197,6 +198,8 @@ def perf(project: Project, only: list[str] | None = None, repeats: int = 3, no_f
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
         raise BenchError(f"unknown part(s) {', '.join(unknown)} (known: {', '.join(PARTS)})")
+    if importlib.util.find_spec("psutil") is None:  # measure_command reads the process tree's memory through it
+        raise BenchError("bench perf needs the optional `perf` dependencies: pip install -e '.[perf]'")
     result = read_performance(project.results)
     if "commands" in parts:
         result.update(run_benchmarks(project.root, repeats, not no_fine_tuning))

@@ -22,6 +22,7 @@ from bench.models.protocol import (
     INJECTED_PARAMETERS,
     ChecksData,
     ChecksLoadable,
+    DeclaresConstraints,
     FoldSpecific,
     Model,
     ReportsLoss,
@@ -84,6 +85,15 @@ def test_each_hook_is_recognised_on_the_models_that_offer_it_and_no_other():
     assert isinstance(Epochs().fit(pd.DataFrame({"text": ["a", "b"]}), ["x", "y"]), ReportsLoss)
     assert not isinstance(Epochs(), ReportsLoss)
     assert not isinstance(PerTarget(FineTunedClassifier()), Staged), "a wrapper does not pass its model's hooks on"
+    assert offering(DeclaresConstraints) == set(MODELS), "every registered model declares its parameters' ranges"
+    assert not isinstance(Epochs(), DeclaresConstraints)
+
+
+def test_declared_constraints_are_checked_when_a_model_is_built_and_others_pass(monkeypatch):
+    monkeypatch.setitem(registry.MODELS, "epochs", registry.Family("epochs", Epochs, rank=99))
+    assert build_model("epochs", {"epochs": -3}).epochs == -3, "a model that declares no constraints is not checked"
+    with pytest.raises(BenchError, match="The 'epochs' parameter of FineTunedClassifier must be an int"):
+        build_model("fine_tuned", {"epochs": -3})
 
 
 def test_the_harness_sets_the_declared_parameters_at_any_depth():

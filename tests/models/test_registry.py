@@ -57,6 +57,15 @@ def test_transformer_models_without_their_dependencies(monkeypatch):
     import importlib.util
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
-    with pytest.raises(BenchError, match=r"model 'zero_shot' needs the optional transformer dependencies"):
+    with pytest.raises(BenchError, match=r"model 'zero_shot' needs the optional `models` dependencies: .*'\.\[models\]'"):
         build_model("zero_shot")
     assert build_model("tfidf") is not None
+
+
+def test_setfit_without_the_gpu_extra_names_that_extra(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "setfit" else real(name, *a))
+    with pytest.raises(BenchError, match=r"model 'setfit' needs the optional `gpu` dependencies: .*'\.\[gpu\]'"):
+        build_model("setfit")
+    assert build_model("encoder_logreg") is not None, "the models extra alone serves every other transformer model"

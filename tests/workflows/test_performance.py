@@ -50,3 +50,14 @@ def test_the_plain_per_target_script_scores_a_multitarget_data_set_as_perf_runs_
                           text=True)
     assert done.returncode == 0, done.stderr
     assert 0 < float(done.stdout) <= 1
+
+
+def test_perf_without_psutil_names_the_perf_extra(project, monkeypatch):
+    import importlib.util
+
+    from bench.files import BenchError
+    from bench.workflows.performance import perf
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "psutil" else real(name, *a))
+    with pytest.raises(BenchError, match=r"bench perf needs the optional `perf` dependencies: pip install -e '\.\[perf\]'"):
+        perf(project, only=["commands"])
