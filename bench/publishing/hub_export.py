@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
-from ..data import corpus as corpus_module
 from ..data.alignment import Link
-from ..data.corpus import Corpus
+from ..data.corpus import METADATA_PREFIX, WHITESPACE, Corpus, seed_text, split_paragraphs, strip_metadata
 from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD, Schema
 from ..evaluation.settings import SETTINGS, evaluations, split
@@ -66,11 +65,10 @@ def alignment_rows(alignment: list[Link]) -> list[dict]:
 def rebuild_script(corpus: Corpus) -> str:
     """`rebuild_texts.py` of a text-free export: the module's source with the corpus functions it imports written
     out and FILES naming the corpus's articles, so the script runs with `datasets` alone."""
-    functions = (corpus_module.seed_text, corpus_module.split_paragraphs, corpus_module.strip_metadata)
     inlined = ("import re\n\n"
-               f"METADATA_PREFIX = re.compile({corpus_module.METADATA_PREFIX.pattern!r})\n"
-               f"WHITESPACE = {corpus_module.WHITESPACE!r}\n\n\n"
-               + "\n\n".join(inspect.getsource(f) for f in functions) + "\n")
+               f"METADATA_PREFIX = re.compile({METADATA_PREFIX.pattern!r})\n"
+               f"WHITESPACE = {WHITESPACE!r}\n\n\n"
+               + "\n\n".join(inspect.getsource(f) for f in (seed_text, split_paragraphs, strip_metadata)) + "\n")
     files = json.dumps({d.doc: d.file for d in corpus.documents}, indent=4)
     replacements = {"from ..data.corpus import": inlined, "FILES: dict[str, str] = {}": f"FILES = {files}\n"}
     lines = (HERE / REBUILD).read_text(encoding="utf-8").splitlines(keepends=True)
