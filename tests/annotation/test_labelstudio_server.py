@@ -141,11 +141,8 @@ def test_export_annotate_in_label_studio_and_import_every_users_pass(label_studi
     annotate("002-02", labels["002-02"], two)
     annotate("004-06", labels["004-06"], one, cancelled=True)  # skipped in the editor
 
-    exports = {}
-    for kind in ("JSON", "JSON_MIN", "CSV"):
-        exports[kind] = tmp_path / f"export.{kind.lower()}"
-        exports[kind].write_bytes(label_studio.call("GET", f"/api/projects/{project_id}/export?exportType={kind}",
-                                                    raw=True))
+    exports = {kind: exported(label_studio, project_id, kind, tmp_path / f"export.{kind.lower()}")
+               for kind in ("JSON", "JSON_MIN", "CSV")}
     before = annotation_files(project)
 
     # Several users in one export need a map; a user missing from it is named with every user found.
@@ -187,11 +184,21 @@ def test_export_annotate_in_label_studio_and_import_every_users_pass(label_studi
     label_studio.call("PATCH", f"/api/tasks/{edited['id']}",
                       body={"data": {**edited["data"], "text": edited["data"]["text"] + " (edited)"}})
     annotate("004-06", labels["004-06"], one)
-    again = tmp_path / "again.json"
-    again.write_bytes(label_studio.call("GET", f"/api/projects/{project_id}/export?exportType=JSON", raw=True))
+    refuses_edited_text(label_studio, project, project_id, edited["id"], tmp_path / "again.json", capsys)
+
+
+def exported(label_studio, project_id, kind, path):
+    """The project exported from Label Studio in one of its export types, saved at PATH."""
+    path.write_bytes(label_studio.call("GET", f"/api/projects/{project_id}/export?exportType={kind}", raw=True))
+    return path
+
+
+def refuses_edited_text(label_studio, project, project_id, task_id, export, capsys):
+    """An export holding an annotation of a task whose text was edited in Label Studio is refused whole."""
+    exported(label_studio, project_id, "JSON", export)
     before = annotation_files(project)
-    assert bench(project, "labelstudio-import", str(again), "--annotator-map", "1=ls1,2=ls2") == 1
+    assert bench(project, "labelstudio-import", str(export), "--annotator-map", "1=ls1,2=ls2") == 1
     error = capsys.readouterr().err
-    assert f"(Label Studio task {edited['id']}, paragraph 004-06, annotation" in error
+    assert f"(Label Studio task {task_id}, paragraph 004-06, annotation" in error
     assert "its text was edited in Label Studio" in error
     assert annotation_files(project) == before

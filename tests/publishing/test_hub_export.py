@@ -173,6 +173,8 @@ results below. No split is a train or test split in itself.""",
 
 
 def test_the_card_is_the_f_string_cards_text_with_its_stale_sentences_corrected(exported):
+    """A snapshot: old_dataset_card.md is the card as the code wrote it before the template. A change to the
+    card's text, or to the data or results it shows, rewrites that file deliberately in the same commit."""
     old = (Path(__file__).parent / "old_dataset_card.md").read_text(encoding="utf-8")
     for stale, corrected in CORRECTIONS.items():
         assert old.count(stale) == 1
