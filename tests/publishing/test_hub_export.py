@@ -166,7 +166,8 @@ the `doc` column. No split is a train or test split in itself.""":
 benchmark's settings hold stories out (leave one story out, within a language or over both languages,
 and train on one language, test on the other) and are built from these splits and the `story` and `doc`
 columns. A setting that puts a story on both sides of a split is marked *same story* and left out of the
-results below. No split is a train or test split in itself.""",
+results below, except as the in-language reference of a transfer column, which is then marked §. No split is
+a train or test split in itself.""",
     "- `folds` (one split, `all`):": "- `folds` (one split, `full`):",
     "- `alignment` (one split, `all`):": "- `alignment` (one split, `full`):",
 }
