@@ -62,8 +62,8 @@ COMMANDS: tuple[tuple[str, str, str, tuple], ...] = (
     ("inner-check", "experiments:inner_check",
      "score a config's selected model against majority on the inner validation folds, per seed", (
         (("config_path",), {"metavar": "CONFIG", "help": "an experiment config with a `grid`"}),
-        (("--setting",), {"default": "multilingual",
-                          "help": "whose outer folds' training sides (default: multilingual)"}),
+        (("--setting",), {"default": "leave_one_story_out",
+                          "help": "whose outer folds' training sides (default: leave_one_story_out)"}),
         (("--seeds",), {"type": int, "nargs": "+", "default": [0, 1, 2], "help": "seeds (default: 0 1 2)"}),
         (("--out",), {"help": "also write every fold's and seed's scores to this JSON file"}),
     )),

@@ -28,13 +28,13 @@ def test_end_to_end_run_on_the_seed_corpus(project, capsys):
     results = {(r["task"], r["evaluation"]): r for r in record["results"]}
     assert set(results) == {(task, evaluation) for task in ("topic", "stance_war", "stance_defector") for evaluation in (
         "in_language:en", "in_language:nl", "cross_lingual:en>nl", "cross_lingual:nl>en",
-        "cross_lingual_same_story:en>nl", "cross_lingual_same_story:nl>en", "multilingual:all")}
+        "cross_lingual_same_story:en>nl", "cross_lingual_same_story:nl>en", "leave_one_story_out:all")}
     topic_en_nl = results[("topic", "cross_lingual:en>nl")]
     assert topic_en_nl["story_disjoint"] is True and results[("topic", "in_language:en")]["story_disjoint"] is False
     assert topic_en_nl["folds"][0]["unseen_classes"] == ["asylum_policy"]
     assert topic_en_nl["folds"][0]["test_docs"] == ["002", "004"], "the Dutch article of the English story is held out"
     assert topic_en_nl["n_test"] == len(topic_en_nl["predictions"]) == 19
-    assert set(results[("stance_war", "multilingual:all")]["scores"]) == {"macro_f1", "macro_f1_seen", "accuracy",
+    assert set(results[("stance_war", "leave_one_story_out:all")]["scores"]) == {"macro_f1", "macro_f1_seen", "accuracy",
                                                                          "f_avg"}
     assert all("selection" in fold for r in results.values() for fold in r["folds"]), "tfidf has a grid"
     stratified = json.loads((project.records / "stratified.json").read_text())

@@ -197,7 +197,7 @@ class Record:
     results: list[Result]
     provenance: dict[str, Any] = field(default_factory=dict)
     learning_curve: bool = False
-    metric: str = "macro_f1"
+    metric: str = "by_task"
     per_target: bool | str = False
     marks: list[str] = field(default_factory=list)
     description: str = ""
@@ -222,7 +222,7 @@ class Record:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Record:
         return cls(data["experiment"], data["model"], [Result.from_json(r) for r in data["results"]],
-                   data.get("provenance", {}), data.get("learning_curve", False), data.get("metric", "macro_f1"),
+                   data.get("provenance", {}), data.get("learning_curve", False), data.get("metric", "by_task"),
                    data.get("per_target", False), data.get("marks", []), data.get("description", ""),
                    data.get("dataset"))
 

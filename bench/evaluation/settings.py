@@ -150,12 +150,12 @@ def cross_lingual_same_story(examples: Sequence[Example], max_folds: int) -> lis
     return found
 
 
-def multilingual(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
+def leave_one_story_out(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
     """Grouped cross-validation over all languages together: leave one story out (or one document, where the
     data has a single story)."""
     if len({e.doc for e in examples}) < 2:
         return []
-    return [evaluation("multilingual", "all", "all", grouped_folds(examples, max_folds), examples)]
+    return [evaluation("leave_one_story_out", "all", "all", grouped_folds(examples, max_folds), examples)]
 
 
 def given_split(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
@@ -179,7 +179,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("in_language", in_language, "a language with two groups or more"),
     Setting("cross_lingual", cross_lingual, "two languages"),
     Setting("cross_lingual_same_story", cross_lingual_same_story, "two languages that tell a story in common"),
-    Setting("multilingual", multilingual, "two groups or more"),
+    Setting("leave_one_story_out", leave_one_story_out, "two groups or more"),
     Setting("given_split", given_split, "a split column with train and test rows"),
 )}
 

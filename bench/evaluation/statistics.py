@@ -76,10 +76,29 @@ def average(f1: np.ndarray, classes: np.ndarray) -> np.ndarray:
 RESAMPLE_BLOCK = 4_000_000  # resampled labels held at once: bounds memory for large test sets
 
 
+def seed_weights(bootstrap: Bootstrap, seeds: int) -> np.ndarray:
+    """(resamples, seeds): how often each resample draws each seed, seeds drawn with replacement.
+
+    From a generator of its own, so the paragraphs a resample draws do not depend on the number of seeds;
+    with one seed every resample draws it.
+    """
+    if seeds == 1:
+        return np.ones((bootstrap.resamples, 1))
+    rng = np.random.default_rng([bootstrap.seed, seeds])
+    return rng.multinomial(seeds, [1 / seeds] * seeds, size=bootstrap.resamples).astype(float)
+
+
+def seed_resampled(per_seed: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Per measure, each resample's mean over the seeds it drew, from (seeds, resamples) per-seed values."""
+    return {name: (values.T * weights).sum(axis=1) / weights.shape[1] for name, values in per_seed.items()}
+
+
 def seed_averaged_resamples(gold: Sequence[str], models: Sequence[Sequence[Sequence[str]]], labels: Sequence[str],
                             bootstrap: Bootstrap, *, poles: Sequence[str] = (),
                             seen: Sequence[str] | None = None) -> list[dict[str, np.ndarray]]:
-    """For each model (a list of per-seed predictions), its seed-averaged measures on the same seeded resamples.
+    """For each model (a list of per-seed predictions), its measures on the same seeded resamples of paragraphs
+    and, for a model with several seeds, of its seeds: a hierarchical bootstrap, so an interval carries the
+    spread over seeds as well as over paragraphs.
 
     The resamples are drawn in blocks from one generator, which yields the same draws as drawing them all at
     once, so memory stays bounded however large the test set is.
@@ -88,12 +107,18 @@ def seed_averaged_resamples(gold: Sequence[str], models: Sequence[Sequence[Seque
     pred_idx = [[scorer.encode(pred) for pred in preds] for preds in models]
     rng = np.random.default_rng(bootstrap.seed)
     block = max(1, RESAMPLE_BLOCK // max(1, len(gold)))
-    parts: list[list[dict[str, np.ndarray]]] = [[] for _ in models]
+    parts: list[list[list[dict[str, np.ndarray]]]] = [[[] for _ in preds] for preds in pred_idx]
     for start in range(0, bootstrap.resamples, block):
         draws = rng.integers(0, len(gold), size=(min(block, bootstrap.resamples - start), len(gold)))
         for model, preds in enumerate(pred_idx):
-            parts[model].append(scorer.seed_mean(scorer.gold, preds, draws))
-    return [{name: np.concatenate([part[name] for part in blocks]) for name in blocks[0]} for blocks in parts]
+            for seed, pred in enumerate(preds):
+                parts[model][seed].append(scorer.scores(scorer.gold[draws], pred[draws]))
+    found = []
+    for seeds in parts:
+        per_seed = {name: np.stack([np.concatenate([part[name] for part in blocks]) for blocks in seeds])
+                    for name in seeds[0][0]}
+        found.append(seed_resampled(per_seed, seed_weights(bootstrap, len(seeds))))
+    return found
 
 
 def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -103,10 +128,11 @@ def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, f
 
 def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], labels: Sequence[str],
               bootstrap: Bootstrap, *, poles: Sequence[str] = (), seen: Sequence[str] | None = None) -> Scores:
-    """Mean, spread over seeds (sample standard deviation) and a percentile bootstrap CI over test paragraphs.
+    """Mean, spread over seeds (sample standard deviation) and a percentile bootstrap CI.
 
-    Each resample draws test paragraphs with replacement and scores every seed's predictions on the
-    same draw, so the interval is that of the seed-averaged score.
+    Each resample draws test paragraphs with replacement and, where there are several seeds, seeds with
+    replacement, and averages the drawn seeds' scores on the drawn paragraphs: the interval covers both
+    sources of variance.
     """
     per_seed = [point_scores(gold, pred, labels, poles, seen) for pred in preds_by_seed]
     totals = seed_averaged_resamples(gold, [preds_by_seed], labels, bootstrap, poles=poles, seen=seen)[0]
@@ -121,8 +147,9 @@ def summarize(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], label
 
 def paired_permutation_test(gold: Sequence[str], best: Sequence[Sequence[str]], other: Sequence[Sequence[str]],
                             labels: Sequence[str], bootstrap: Bootstrap, *, metric: str = "macro_f1",
-                            poles: Sequence[str] = ()) -> float:
-    """One-sided p-value of the hypothesis that `best` scores no higher than `other` on these paragraphs.
+                            poles: Sequence[str] = (), alternative: str = "greater") -> float:
+    """The p-value of the hypothesis that `best` and `other` score alike on these paragraphs: one-sided
+    ("greater": `best` scores no higher) or "two-sided".
 
     Approximate randomisation (scipy's paired permutation test): under the null hypothesis the two models'
     predictions for a paragraph (all seeds together) are exchangeable, so each resample swaps them on a
@@ -130,13 +157,7 @@ def paired_permutation_test(gold: Sequence[str], best: Sequence[Sequence[str]], 
     2**n or fewer resamples the test enumerates every swap exactly. It draws `bootstrap.resamples` permutations
     with its seed; the confidence plays no part.
     """
-    scorer = Scorer(gold, labels, poles, None, [p for preds in (best, other) for pred in preds for p in pred])
-    best_idx = np.stack([scorer.encode(pred) for pred in best], axis=1)  # (paragraphs, seeds)
-    other_idx = np.stack([scorer.encode(pred) for pred in other], axis=1)
-    if best_idx.shape[1] != other_idx.shape[1]:  # different seed counts: compare seed-averaged sides by repetition
-        repeats = np.lcm(best_idx.shape[1], other_idx.shape[1])
-        best_idx = np.tile(best_idx, repeats // best_idx.shape[1])
-        other_idx = np.tile(other_idx, repeats // other_idx.shape[1])
+    scorer, best_idx, other_idx = _paired(gold, best, other, labels, poles)
     table, codes = np.unique(np.concatenate([best_idx, other_idx]), axis=0, return_inverse=True)
     codes = codes.ravel()
     n = len(gold)
@@ -150,9 +171,52 @@ def paired_permutation_test(gold: Sequence[str], best: Sequence[Sequence[str]], 
         return left - right
 
     result = stats.permutation_test((codes[:n], codes[n:]), statistic, permutation_type="samples", vectorized=True,
-                                    n_resamples=bootstrap.resamples, alternative="greater",
+                                    n_resamples=bootstrap.resamples, alternative=alternative,
                                     random_state=bootstrap.seed)
     return float(result.pvalue)
+
+
+def _paired(gold: Sequence[str], first: Sequence[Sequence[str]], second: Sequence[Sequence[str]],
+            labels: Sequence[str], poles: Sequence[str]) -> tuple[Scorer, np.ndarray, np.ndarray]:
+    """A scorer and both models' label indices as (paragraphs, seeds), repeated to equal seed counts."""
+    scorer = Scorer(gold, labels, poles, None, [p for preds in (first, second) for pred in preds for p in pred])
+    first_idx = np.stack([scorer.encode(pred) for pred in first], axis=1)
+    second_idx = np.stack([scorer.encode(pred) for pred in second], axis=1)
+    if first_idx.shape[1] != second_idx.shape[1]:  # different seed counts: compare seed-averaged sides by repetition
+        repeats = np.lcm(first_idx.shape[1], second_idx.shape[1])
+        first_idx = np.tile(first_idx, repeats // first_idx.shape[1])
+        second_idx = np.tile(second_idx, repeats // second_idx.shape[1])
+    return scorer, first_idx, second_idx
+
+
+def document_permutation_test(gold: Sequence[str], first: Sequence[Sequence[str]], second: Sequence[Sequence[str]],
+                              docs: Sequence[str], labels: Sequence[str], bootstrap: Bootstrap, *,
+                              metric: str = "macro_f1", poles: Sequence[str] = ()) -> float:
+    """Two-sided p-value of the paired test that swaps the two models' predictions for whole documents, never
+    single paragraphs, so paragraphs of one article move together. Exact where 2**documents <= resamples;
+    with D documents no p-value falls below `smallest_document_p(D)`."""
+    scorer, first_idx, second_idx = _paired(gold, first, second, labels, poles)
+    groups = list(dict.fromkeys(docs))
+    doc_of = np.array([groups.index(doc) for doc in docs])
+    count = len(groups)
+
+    def statistic(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+        swapped = np.atleast_2d(x)[:, doc_of] >= count  # (permutations, paragraphs)
+        gold_rows = np.broadcast_to(scorer.gold, swapped.shape)
+        seeds = range(first_idx.shape[1])
+        left = [np.where(swapped, second_idx[:, s], first_idx[:, s]) for s in seeds]
+        right = [np.where(swapped, first_idx[:, s], second_idx[:, s]) for s in seeds]
+        return scorer.seed_mean(gold_rows, left)[metric] - scorer.seed_mean(gold_rows, right)[metric]
+
+    result = stats.permutation_test((np.arange(count), np.arange(count) + count), statistic,
+                                    permutation_type="samples", vectorized=True, n_resamples=bootstrap.resamples,
+                                    alternative="two-sided", random_state=bootstrap.seed)
+    return float(result.pvalue)
+
+
+def smallest_document_p(documents: int) -> float:
+    """The smallest two-sided p-value an exact test that swaps whole documents can reach: 2 of its 2**D swaps."""
+    return min(1.0, 2 / 2 ** documents)
 
 
 def holm(p_values: dict[str, float]) -> dict[str, float]:
@@ -165,33 +229,72 @@ def holm(p_values: dict[str, float]) -> dict[str, float]:
     return adjusted
 
 
-def document_interval(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], docs: Sequence[str],
-                      labels: Sequence[str], bootstrap: Bootstrap, *, poles: Sequence[str] = (),
-                      metric: str = "macro_f1") -> tuple[float, float] | None:
-    """A percentile interval that respects documents: resample documents, then paragraphs within each drawn one.
-
-    None where the test side holds fewer than MIN_DOCUMENTS documents, as the interval then means nothing.
-    """
+def document_weights(docs: Sequence[str], bootstrap: Bootstrap) -> np.ndarray | None:
+    """(resamples, paragraphs): how often each resample draws each paragraph when it draws documents with
+    replacement, then paragraphs within each drawn document. None with fewer than MIN_DOCUMENTS documents."""
     groups = {doc: np.flatnonzero(np.asarray(docs) == doc) for doc in dict.fromkeys(docs)}
     if len(groups) < MIN_DOCUMENTS:
         return None
-    scorer = Scorer(gold, labels, poles, None, [p for pred in preds_by_seed for p in pred])
     rng = np.random.default_rng(bootstrap.seed)
     drawn = rng.multinomial(len(groups), [1 / len(groups)] * len(groups), size=bootstrap.resamples)  # (resamples, docs)
-    weights = np.zeros((bootstrap.resamples, len(gold)))
+    weights = np.zeros((bootstrap.resamples, len(docs)))
     for column, members in enumerate(groups.values()):
-        counts = rng.multinomial(drawn[:, column] * len(members), [1 / len(members)] * len(members))
-        weights[:, members] = counts
+        weights[:, members] = rng.multinomial(drawn[:, column] * len(members), [1 / len(members)] * len(members))
+    return weights
+
+
+def document_resamples(gold: Sequence[str], models: Sequence[Sequence[Sequence[str]]], docs: Sequence[str],
+                       labels: Sequence[str], bootstrap: Bootstrap, *, poles: Sequence[str] = (),
+                       metric: str = "macro_f1") -> list[np.ndarray] | None:
+    """Each model's measure on the same resamples of documents, paragraphs within them and seeds; None with
+    fewer than MIN_DOCUMENTS test documents."""
+    weights = document_weights(docs, bootstrap)
+    if weights is None:
+        return None
+    scorer = Scorer(gold, labels, poles, None, [p for preds in models for pred in preds for p in pred])
     gold_rows = np.broadcast_to(scorer.gold, weights.shape)
-    preds = [np.broadcast_to(scorer.encode(pred), weights.shape) for pred in preds_by_seed]
-    return percentile_interval(scorer.seed_mean(gold_rows, preds, weights=weights)[metric], bootstrap.confidence)
+    found = []
+    for preds in models:
+        per_seed = np.stack([scorer.scores(gold_rows, np.broadcast_to(scorer.encode(pred), weights.shape),
+                                           weights)[metric] for pred in preds])
+        found.append(seed_resampled({metric: per_seed}, seed_weights(bootstrap, len(preds)))[metric])
+    return found
+
+
+def document_interval(gold: Sequence[str], preds_by_seed: Sequence[Sequence[str]], docs: Sequence[str],
+                      labels: Sequence[str], bootstrap: Bootstrap, *, poles: Sequence[str] = (),
+                      metric: str = "macro_f1") -> tuple[float, float] | None:
+    """A percentile interval that respects documents (and seeds): resample documents, then paragraphs within
+    each drawn one. None where the test side holds fewer than MIN_DOCUMENTS documents: it then means nothing."""
+    found = document_resamples(gold, [preds_by_seed], docs, labels, bootstrap, poles=poles, metric=metric)
+    return None if found is None else percentile_interval(found[0], bootstrap.confidence)
+
+
+def paired_differences(gold: Sequence[str], first: Sequence[Sequence[str]], second: Sequence[Sequence[str]],
+                       labels: Sequence[str], bootstrap: Bootstrap, *, poles: Sequence[str] = (),
+                       metric: str = "macro_f1", seen: Sequence[str] | None = None) -> np.ndarray:
+    """`first` minus `second` on each paired resample of the paragraphs (and seeds)."""
+    a, b = seed_averaged_resamples(gold, [first, second], labels, bootstrap, poles=poles, seen=seen)
+    return a[metric] - b[metric]
 
 
 def paired_difference(gold: Sequence[str], first: Sequence[Sequence[str]], second: Sequence[Sequence[str]],
                       labels: Sequence[str], bootstrap: Bootstrap, *, poles: Sequence[str] = (),
                       metric: str = "macro_f1", seen: Sequence[str] | None = None) -> tuple[float, float, float]:
     """The seed-averaged `first` minus `second` on the same paragraphs, with a paired bootstrap interval."""
-    a, b = seed_averaged_resamples(gold, [first, second], labels, bootstrap, poles=poles, seen=seen)
+    differences = paired_differences(gold, first, second, labels, bootstrap, poles=poles, metric=metric, seen=seen)
     point = np.mean([point_scores(gold, p, labels, poles, seen)[metric] for p in first]) - np.mean(
         [point_scores(gold, p, labels, poles, seen)[metric] for p in second])
-    return (float(point), *percentile_interval(a[metric] - b[metric], bootstrap.confidence))
+    return (float(point), *percentile_interval(differences, bootstrap.confidence))
+
+
+ALPHA = 0.05  # the level of every test and detectable difference
+POWER = 0.8  # the power at which a difference counts as detectable
+
+
+def minimum_detectable_difference(differences: np.ndarray, *, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest true difference that a two-sided test at level `alpha` detects with probability `power`:
+    (z(1 - alpha/2) + z(power)) times the standard error of the difference, here the standard deviation of
+    its paired bootstrap resamples (the normal approximation)."""
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return float(z * np.std(differences, ddof=1))

@@ -1,7 +1,7 @@
 """Predictions made outside the harness (an API language model, a GPU cluster, another team's system), read from a file.
 
 The file is CSV (with a header) or JSON Lines, one row per paragraph and task: `id`, `task`, `label`, and
-optionally `evaluation` and `fold` (as in the release's `folds` config, e.g. `multilingual:all` and `1`)
+optionally `evaluation` and `fold` (as in the release's `folds` config, e.g. `leave_one_story_out:all` and `1`)
 for a model that trains, whose prediction for a paragraph depends on the fold it is tested in. A row
 without them serves every setting.
 """

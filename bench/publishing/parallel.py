@@ -1,7 +1,7 @@
 """The parallel story: one story told in both languages, used to check the labels and the models.
 
 (a) how often the gold labels of aligned paragraphs agree, a check of the labels themselves;
-(b) each model's cross-lingual consistency on aligned pairs, from the multilingual fold that holds the story
+(b) each model's cross-lingual consistency on aligned pairs, from the leave_one_story_out fold that holds the story
     out, so the model has seen neither side of a pair;
 (c) transfer to the same story in the other language against transfer to other stories.
 """

@@ -101,7 +101,7 @@ def scale_table(result: dict) -> str:
             for r, step in zip(sizes, growth(sizes, "experiment_seconds"))]
     return (f"Synthetic corpora (`bench perf --only scale`, or `--scale-only`; see the methodology for what they model). "
             f"The experiment is `experiments/tfidf.yaml` with its fixed parameters (C = 1, both n-gram blocks) on all "
-            f"three tasks, in the multilingual setting with {result['experiment']['folds']} grouped folds, run with "
+            f"three tasks, in the leave_one_story_out setting with {result['experiment']['folds']} grouped folds, run with "
             f"`--jobs {result['jobs']}`. The naive run is the same experiment as the per-fold scikit-learn Pipeline, "
             "whose TfidfVectorizer analyses the texts at every fit (`shared_analysis: false`), measured in the same "
             "run. Peak MiB is the proportional set size summed over the processes, or the largest process's peak resident "

@@ -16,7 +16,7 @@ from ..files import BenchError, atomic_write, check_name, dump_json, read_text
 from ..models import MODELS, build_model
 from ..models.protocol import FoldSpecific
 
-HEADLINE = "multilingual:all"  # the evaluation the results page, the figures and the parallel story single out
+HEADLINE = "leave_one_story_out:all"  # the evaluation the results page, the figures and the parallel story single out
 SAME_STORY = " (same story)"  # beside an evaluation where a story is on both sides of a split
 
 
@@ -131,8 +131,11 @@ class Results:
         """A column's heading, marked where the same story is on both sides of a split."""
         return marked(evaluation, self.facts[evaluation].story_disjoint)
 
-    @cached_property
-    def metric(self) -> str:
-        """The metric the configs name for the headline tables and tests (macro-F1 unless all agree on another)."""
-        named = {record.metric for record in self.records}
-        return named.pop() if len(named) == 1 else "macro_f1"
+    def metric_of(self, task: str) -> str:
+        """The headline metric of a task: the one all its configs name, else F_avg for a stance task (majority
+        scores 0 there) and macro-F1 otherwise."""
+        named = {record.metric for record in self.records if any(r.task == task for r in record.results)}
+        if len(named) == 1 and (only := named.pop()) != "by_task":
+            return only
+        stance = any("f_avg" in r.scores for _, r in self.of_task(task))
+        return "f_avg" if stance else "macro_f1"

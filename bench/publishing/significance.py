@@ -17,7 +17,6 @@ ALPHA = 0.05
 def significance(results: Results) -> dict[tuple[str, str], dict]:
     """Per task and evaluation: the best experiment by the main metric's mean, and each other's one-sided paired
     permutation p-value against it, raw and Holm-adjusted, with the resamples and seed of the best's config."""
-    metric = results.metric
     cells: dict[tuple[str, str], dict[str, Result]] = {}
     owners = {record.experiment: record for record in results}
     for record in results:
@@ -25,6 +24,7 @@ def significance(results: Results) -> dict[tuple[str, str], dict]:
             cells.setdefault((result.task, result.evaluation), {})[record.experiment] = result
     tests = {}
     for key, found in cells.items():
+        metric = results.metric_of(key[0])
         scored = {name: result for name, result in found.items() if metric in result.scores}
         if not scored:
             continue
@@ -50,7 +50,7 @@ def marked_tables(results: Results, tests: dict, evaluations: list[str] | None =
     parts = []
     chosen = results.evaluations if evaluations is None else evaluations
     for task in results.tasks:
-        header, rows = table_rows(results, task, results.metric, chosen)
+        header, rows = table_rows(results, task, results.metric_of(task), chosen)
         for row in rows:
             for column, evaluation in enumerate(chosen, start=1):
                 test = tests.get((task, evaluation))

@@ -181,7 +181,7 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def inner_check(project: Project, config_path: str, setting: str = "multilingual", seeds: Sequence[int] = (0, 1, 2),
+def inner_check(project: Project, config_path: str, setting: str = "leave_one_story_out", seeds: Sequence[int] = (0, 1, 2),
                 out: str | None = None) -> int:
     """`bench inner-check`: the config's model against majority on the inner validation folds of one setting, seed
     by seed, never on a test fold; whether a model learns, measured where selection measures it."""

@@ -13,7 +13,7 @@ def write(tmp_path, text):
 
 
 KNOWN = {"tasks": ["topic", "stance_war", "stance_defector"],
-         "settings": ["in_language", "cross_lingual", "cross_lingual_same_story", "multilingual"],
+         "settings": ["in_language", "cross_lingual", "cross_lingual_same_story", "leave_one_story_out"],
          "kinds": ["body", "heading"]}
 
 
@@ -29,7 +29,7 @@ def test_the_shipped_configs_load(repo):
 def test_defaults_and_name(tmp_path):
     config = load_config(write(tmp_path, "model:\n  name: majority\n"))
     assert config.name == "exp" and config.kinds == ("body",) and config.seeds == (0,)
-    assert config.settings == ("in_language", "cross_lingual", "cross_lingual_same_story", "multilingual")
+    assert config.settings == ("in_language", "cross_lingual", "cross_lingual_same_story", "leave_one_story_out")
 
 
 @pytest.mark.parametrize("text, message", [

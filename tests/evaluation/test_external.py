@@ -60,7 +60,7 @@ def test_a_delimited_file_runs_every_setting(project, tmp_path, capsys, suffix, 
     write_csv(tmp_path / f"stance{suffix}", rows, delimiter, encoding)
     config = write_config(tmp_path, {"path": f"stance{suffix}", "encoding": encoding, "columns": COLUMNS,
                                      "labels": ["FAVOR", "AGAINST", "NONE"]},
-                          settings=("given_split", "in_language", "cross_lingual", "multilingual"))
+                          settings=("given_split", "in_language", "cross_lingual", "leave_one_story_out"))
     out = tmp_path / "out"
     assert main(["--root", str(project.root), "run", config, "--out", str(out)]) == 0
     record = json.loads((out / "records" / "external.json").read_text())
@@ -68,7 +68,7 @@ def test_a_delimited_file_runs_every_setting(project, tmp_path, capsys, suffix, 
     assert record["provenance"]["data_sha256"] == record["dataset"]["sha256"]
     results = {r["evaluation"]: r for r in record["results"]}
     assert set(results) == {"given_split:all", "in_language:en", "in_language:nl", "cross_lingual:en>nl",
-                            "cross_lingual:nl>en", "multilingual:all"}
+                            "cross_lingual:nl>en", "leave_one_story_out:all"}
     given = results["given_split:all"]
     fold = {key: value for key, value in given["folds"][0].items() if key not in ("train_docs", "test_docs")}
     assert given["n_test"] == 6 and len(given["folds"]) == 1 and fold == {
@@ -91,7 +91,7 @@ def test_json_lines_and_grouped_k_fold(project, tmp_path):
     (tmp_path / "stance.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     columns = {"text": "tweet", "label": "stance", "group": "id"}  # every row its own group: 48 > 3 folds
     config = load_config(write_config(tmp_path, {"path": "stance.jsonl", "columns": columns},
-                                      settings=("multilingual",)))
+                                      settings=("leave_one_story_out",)))
     task, examples, _ = load(config.dataset)
     assert task.labels == ("AGAINST", "FAVOR", "NONE") and task.target is None
     [[result]] = run_plans([plan(config, {}, None, None, "")])
@@ -115,7 +115,7 @@ def test_a_datasets_folder_with_its_own_splits(tmp_path):
 def test_the_same_results_with_two_jobs(tmp_path):
     write_csv(tmp_path / "stance.csv", stance_rows())
     config = load_config(write_config(tmp_path, {"path": "stance.csv", "columns": COLUMNS},
-                                      settings=("in_language", "multilingual"), model="stratified"))
+                                      settings=("in_language", "leave_one_story_out"), model="stratified"))
     one = run_plans([plan(config, {}, None, None, "")], jobs=1)
     assert run_plans([plan(config, {}, None, None, "")], jobs=2) == one
 
@@ -223,4 +223,4 @@ def test_without_settings_every_setting_the_data_supports_runs(tmp_path):
     path.write_text(json.dumps({"model": {"name": "majority"}, "dataset": {"path": "stance.jsonl", "columns": {
         "text": "tweet", "label": "stance", "split": "part", "group": "source"}}}))
     [results] = run_plans([plan(load_config(path), {}, None, None, "")])
-    assert [r.evaluation for r in results] == ["in_language:und", "multilingual:all", "given_split:all"]
+    assert [r.evaluation for r in results] == ["in_language:und", "leave_one_story_out:all", "given_split:all"]

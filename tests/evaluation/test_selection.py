@@ -63,7 +63,7 @@ def test_nested_selection_never_sees_a_test_document(monkeypatch, evaluate):
     rows = corpus()
     task = Task("t", ("x", "y"), {"x": "x", "y": "y"}, None)
     config = Config("spy", "spy", grid=({"bias": [0.0, 1.0]},))
-    for evaluation in evaluations("multilingual", rows) + evaluations("cross_lingual", rows):
+    for evaluation in evaluations("leave_one_story_out", rows) + evaluations("cross_lingual", rows):
         Spy.calls = []
         result = evaluate(config, task, rows, evaluation)
         calls = iter(Spy.calls)

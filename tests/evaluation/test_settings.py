@@ -7,7 +7,7 @@ from bench.evaluation.settings import evaluations, grouped_folds, split
 from bench.evaluation.tasks import Example, build_examples, tasks_from_schema
 from bench.files import BenchError
 
-BENCHMARK_SETTINGS = ("in_language", "cross_lingual", "cross_lingual_same_story", "multilingual")
+BENCHMARK_SETTINGS = ("in_language", "cross_lingual", "cross_lingual_same_story", "leave_one_story_out")
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +63,8 @@ def test_the_settings_and_their_folds(examples):
         ("cross_lingual_same_story:en>nl", False, [(("mishov",), ("mishov",))]),
         ("cross_lingual_same_story:nl>en", False, [(("mishov", "kuzminov", "mukhametov"), ("mishov",))]),
     ]
-    assert [(name, disjoint, len(folds)) for name, disjoint, folds in names["multilingual"]] == [
-        ("multilingual:all", True, 3)]
+    assert [(name, disjoint, len(folds)) for name, disjoint, folds in names["leave_one_story_out"]] == [
+        ("leave_one_story_out:all", True, 3)]
 
 
 def test_no_story_on_both_sides_of_a_split_declared_story_disjoint(examples, repo):
@@ -81,7 +81,7 @@ def test_no_story_on_both_sides_of_a_split_declared_story_disjoint(examples, rep
             for fold in evaluation.folds:
                 train, test = split(examples["topic"], fold)
                 assert not {story[e.doc] for e in train} & {story[e.doc] for e in test}, (evaluation.name, fold)
-    assert declared == 4, "in_language:nl, both cross_lingual directions and multilingual are story-disjoint"
+    assert declared == 4, "in_language:nl, both cross_lingual directions and leave_one_story_out are story-disjoint"
 
 
 def test_a_setting_the_data_cannot_support_is_an_error(examples):

@@ -48,7 +48,7 @@ def synthetic(repo, tmp_path_factory):
 
 def test_the_tfidf_model_predicts_as_the_per_fold_pipeline_does(synthetic, fresh_analyses, evaluate):
     task, examples = synthetic
-    evaluation = evaluations("multilingual", examples, 5)[0]
+    evaluation = evaluations("leave_one_story_out", examples, 5)[0]
     for model in ("tfidf", "svm"):
         shared = evaluate(Config(model, model), task, examples, evaluation)
         naive = evaluate(Config(model, model, params=NAIVE), task, examples, evaluation)
@@ -115,7 +115,7 @@ def test_nested_selection_reuses_the_analysis(synthetic, fresh_analyses):
 def test_records_are_the_same_for_any_number_of_jobs(synthetic):
     task, examples = synthetic
     from bench.evaluation.runner import Plan
-    config = Config("tfidf", "tfidf", tasks=("topic",), settings=("multilingual",),
+    config = Config("tfidf", "tfidf", tasks=("topic",), settings=("leave_one_story_out",),
                     grid=({"classifier__C": [0.1, 1.0]},))
-    plan = Plan(config, "", None, [(task, examples, e, None) for e in evaluations("multilingual", examples, 5)])
+    plan = Plan(config, "", None, [(task, examples, e, None) for e in evaluations("leave_one_story_out", examples, 5)])
     assert run_plans([plan], jobs=2) == run_plans([plan], jobs=1)

@@ -111,7 +111,7 @@ def test_folds_and_alignment_load_as_configs(exported, tmp_path):
     from datasets import load_dataset
     folds = load_dataset(str(exported), "folds", cache_dir=str(tmp_path))["full"]
     disjoint = {row["evaluation"] for row in folds if row["story_disjoint"]}
-    assert disjoint == {"in_language:nl", "cross_lingual:en>nl", "cross_lingual:nl>en", "multilingual:all"}
+    assert disjoint == {"in_language:nl", "cross_lingual:en>nl", "cross_lingual:nl>en", "leave_one_story_out:all"}
     for row in folds:
         assert not set(row["train_docs"]) & set(row["test_docs"])
         if row["story_disjoint"]:

@@ -47,12 +47,13 @@ def test_evaluations_come_in_setting_order_and_same_story_columns_are_marked(com
     records = committed[0]
     settings = [e.split(":")[0] for e in records.evaluations]
     assert settings == sorted(settings, key=["in_language", "cross_lingual", "cross_lingual_same_story",
-                                             "multilingual"].index)
+                                             "leave_one_story_out"].index)
     same_story = [e for e in records.evaluations if records.facts[e].story_disjoint is False]
     assert same_story and all(records.column_label(e) == f"{e} (same story)" for e in same_story)
     assert records.column_label(HEADLINE) == HEADLINE
     assert set(records.headline_evaluations) == set(records.evaluations) - set(same_story)
-    assert records.tasks == ["topic", "stance_war", "stance_defector"] and records.metric == "macro_f1"
+    assert records.tasks == ["topic", "stance_war", "stance_defector"]
+    assert [records.metric_of(task) for task in records.tasks] == ["macro_f1", "f_avg", "f_avg"]
 
 
 def test_facts_hold_each_evaluations_test_documents(committed):
@@ -62,11 +63,13 @@ def test_facts_hold_each_evaluations_test_documents(committed):
     assert records.facts[HEADLINE].test_docs == {d for fold in result.folds for d in fold.test_docs or []}
 
 
-def test_the_main_metric_is_macro_f1_unless_all_configs_agree(build):
-    one = build.record("a", [])
-    assert Results([one]).metric == "macro_f1"
-    f_avg = [Record(name, name, [], metric="f_avg") for name in ("a", "b")]
-    assert Results(f_avg).metric == "f_avg" and Results([*f_avg, one]).metric == "macro_f1"
+def test_the_main_metric_is_f_avg_for_stance_unless_all_configs_name_one(build):
+    topic = build.result(HEADLINE, ["a", "b"], [["a", "b"]])
+    assert "f_avg" not in topic.scores
+    assert Results([build.record("a", [topic])]).metric_of("topic") == "macro_f1"
+    named = [Record(name, name, [topic], metric="f_avg") for name in ("a", "b")]
+    assert Results(named).metric_of("topic") == "f_avg"
+    assert Results([*named, build.record("c", [topic])]).metric_of("topic") == "macro_f1"
 
 
 def test_marked_labels_only_same_story_evaluations():

@@ -52,7 +52,7 @@ def test_the_csv_has_a_row_per_experiment_task_evaluation_and_metric(committed):
     expected = sum(len(r.scores) for record in records for r in record.results)
     assert len(lines) == 1 + expected
     score = records.headline("majority", "topic").scores["accuracy"]
-    assert f"majority,majority,topic,{HEADLINE},multilingual,all,all,yes" in csv_table(records)
+    assert f"majority,majority,topic,{HEADLINE},leave_one_story_out,all,all,yes" in csv_table(records)
     assert any(line.startswith(f"majority,majority,topic,{HEADLINE},") and line.endswith(
         f",accuracy,{score.mean:.4f},{score.std:.4f},{score.ci_low:.4f},{score.ci_high:.4f}") for line in lines)
 
@@ -70,7 +70,7 @@ def test_per_target_scores_get_their_own_table(build):
     result = replace(build.result(HEADLINE, gold, pred, labels=("a", "b")), per_target={"war": scores, "army": scores})
     table = per_target_tables(Results([build.record("m", [result])]))
     assert row_of(table, "m") == ["m", HEADLINE, "war", cell(scores["macro_f1"]), ""]
-    assert "| m | multilingual:all | army |" in table
+    assert "| m | leave_one_story_out:all | army |" in table
     assert per_target_tables(Results([build.record("m", [build.result(HEADLINE, gold, pred)])])) == ""
 
 

@@ -51,7 +51,7 @@ def test_a_gpu_run_is_marked_in_the_tables(tmp_path):
 def test_inner_check_scores_every_seed_on_inner_folds_only(project, tmp_path, capsys):
     config = project.experiments / "svm_check.yaml"
     config.write_text("model: {name: svm, grid: {classifier__C: [0.1, 1]}}\ntasks: [stance_war]\n"
-                      "settings: [multilingual]\n", encoding="utf-8")
+                      "settings: [leave_one_story_out]\n", encoding="utf-8")
     out = tmp_path / "inner.json"
     assert experiments.inner_check(project, str(config), seeds=(0, 1), out=str(out)) == 0
     table = capsys.readouterr().out
