@@ -18,7 +18,7 @@ from .settings import DEFAULT_FOLDS, SETTINGS
 from .tasks import Task
 
 CONFIG_KEYS = ("name", "description", "model", "tasks", "settings", "kinds", "seeds", "bootstrap", "train_sizes",
-               "folds", "dataset", "definitions", "per_target", "metric")
+               "folds", "dataset", "definitions", "per_target", "metric", "corpus_informed")
 METRICS = ("by_task", "macro_f1", "f_avg")  # by_task: F_avg for stance tasks, macro-F1 otherwise
 PER_TARGET = (False, True, "fallback")
 MAX_RESAMPLES = 1_000_000
@@ -54,6 +54,8 @@ class Config:
     # One copy of the model per stance target; "fallback": a target-blind copy predicts unseen targets.
     per_target: bool | str = False
     metric: str = "by_task"  # the main metric of the tables: by_task (F_avg for stance, macro-F1 otherwise), or one
+    # The model was given content of the test corpus (definitions that name it): its rows sit outside the ranking.
+    corpus_informed: bool = False
 
 
 def _check_keys(node: yaml.MappingNode, allowed: Sequence[str], path: Path, where: str) -> dict[str, int]:
@@ -225,6 +227,7 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
         grid=check_grid(data["model"].get("grid"), path, model_lines.get("grid")),
         per_target=check_choice(data, "per_target", PER_TARGET, path, lines), metric=check_choice(
             data, "metric", METRICS, path, lines),
+        corpus_informed=check_choice(data, "corpus_informed", (False, True), path, lines),
         **definitions_file(path, data.get("definitions"), lines.get("definitions")),
     )
     _rehearse(config, path, model_lines)

@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 from ..models import MODELS
 from .config import Config
 
+CORPUS_INFORMED = "corpus-informed"  # a record's mark: the model was given content of the test corpus
+
 
 @dataclass(frozen=True)
 class Bootstrap:
@@ -213,6 +215,11 @@ class Record:
         """Whether the model's predictions depend on its training text (a model unknown here is taken to)."""
         family = MODELS.get(self.model)
         return family is None or family.learns
+
+    @property
+    def corpus_informed(self) -> bool:
+        """Whether the model was given content of the test corpus (its config says so): it is not ranked."""
+        return CORPUS_INFORMED in self.marks
 
     @property
     def row_name(self) -> str:

@@ -1,8 +1,9 @@
 """Nested model selection: hyperparameters chosen by grouped cross-validation inside one outer fold's training side.
 
-The test side of the outer fold is never seen. Inner groups are stories where the training side tells two
-or more, else documents; a training side of one document leaves nothing to validate on, so the config's
-fixed parameters apply there and the record says so.
+The test side of the outer fold is never seen. Inner groups are stories, so no inner split puts one story on
+both sides; a training side that tells a single story (in one document or several) leaves nothing to
+validate on without splitting it, so the config's fixed parameters apply there and the record says so.
+Data that declares no stories (an external data set) is grouped by document.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from .tasks import frame
 
 
 def inner_groups(train: Sequence) -> tuple[str, list[str]] | None:
-    """("story" or "doc", each example's group), or None where the training side holds a single document."""
-    for unit in ("story", "doc"):
-        groups = [getattr(e, unit) for e in train]
-        if all(groups) and len(set(groups)) >= 2:
-            return unit, groups
-    return None
+    """("story" or "doc", each example's group), or None where the training side tells a single story (or, for
+    data without stories, holds a single document): inner folds never put one story on both sides."""
+    stories = [e.story for e in train]
+    if all(stories):
+        return ("story", stories) if len(set(stories)) >= 2 else None
+    docs = [e.doc for e in train]
+    return ("doc", docs) if all(docs) and len(set(docs)) >= 2 else None
 
 
 def select(model: BaseEstimator, grid: Sequence[dict], train: Sequence, max_folds: int) -> tuple[dict, dict]:
@@ -38,7 +40,8 @@ def select(model: BaseEstimator, grid: Sequence[dict], train: Sequence, max_fold
     """
     found = inner_groups(train)
     if found is None:
-        return {}, {"by": "fixed: the training side holds one document", "chosen": {}}
+        single = "tells one story" if all(e.story for e in train) else "holds one document"
+        return {}, {"by": f"fixed: the training side {single}", "chosen": {}}
     unit, groups = found
     splitter = LeaveOneGroupOut() if len(set(groups)) <= max_folds else GroupKFold(n_splits=max_folds)
     X, y = frame(train), np.array([e.label for e in train])

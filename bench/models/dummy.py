@@ -1,4 +1,5 @@
-"""Baselines that ignore the text: the majority class, and random labels with the training distribution."""
+"""Baselines that ignore the text: the majority class, random labels with the training distribution, and uniformly
+random labels."""
 
 from __future__ import annotations
 
@@ -18,3 +19,9 @@ def majority() -> BaseEstimator:
 def stratified() -> BaseEstimator:
     """Random labels drawn with the training distribution: the chance level a model must beat."""
     return DummyClassifier(strategy="stratified")
+
+
+@register("uniform", rank=2, learns=False)
+def uniform() -> BaseEstimator:
+    """Labels drawn uniformly from the training classes: the chance level of a guess that knows the classes only."""
+    return DummyClassifier(strategy="uniform")

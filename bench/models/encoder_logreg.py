@@ -10,7 +10,7 @@ from .encoding.encoders import ENCODERS, OfflineWeights, embed
 from .registry import BALANCED, POSITIVE_INTEGER, POSITIVE_NUMBER, SEED, register
 
 
-@register("encoder_logreg", rank=6, needs_torch=True)
+@register("encoder_logreg", rank=7, needs_torch=True)
 class EncoderClassifier(OfflineWeights, ClassifierMixin, BaseEstimator):
     """A logistic regression on the paragraphs' embeddings; the encoder itself is never trained.
 

@@ -27,7 +27,7 @@ _LOWER_STATES: dict[str, object] = {}
 _LOWER_STATES_LIMIT = 50_000
 
 
-@register("fine_tuned", rank=7, needs_torch=True)
+@register("fine_tuned", rank=8, needs_torch=True)
 class FineTunedClassifier(OfflineWeights, ClassifierMixin, BaseEstimator):
     """An encoder and a linear head over its mean-pooled states, trained with AdamW, seeded for repeatable results.
 

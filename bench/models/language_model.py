@@ -21,7 +21,7 @@ STANCE_INSTRUCTION = ("Classify the stance of the paragraph from a news article 
                       "one label whose definition fits it best.")
 
 
-@register("prompted_lm", rank=9, learns=True, needs_torch=True)
+@register("prompted_lm", rank=10, learns=True, needs_torch=True)
 class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
     """The label a causal language model finds most likely after a prompt with the codebook's definitions.
 

@@ -24,7 +24,7 @@ FOLD_COLUMNS = ("evaluation", "fold")
 ANY_FOLD = ""
 
 
-@register("predictions_file", rank=10, learns=False)
+@register("predictions_file", rank=11, learns=False)
 class FilePredictions(ClassifierMixin, BaseEstimator):
     """Looks each paragraph's label up in the file; `fit` reads nothing but the fold it is in.
 

@@ -12,7 +12,7 @@ from .encoding.encoders import E5, MINILM, OfflineWeights
 from .registry import POSITIVE_INTEGER, POSITIVE_NUMBER, SEED, register
 
 
-@register("setfit", rank=8, needs_torch=True, extra="gpu")
+@register("setfit", rank=9, needs_torch=True, extra="gpu")
 class SetFitClassifier(OfflineWeights, ClassifierMixin, BaseEstimator):
     """The `setfit` package's two steps: few labelled examples make many same/different-label pairs to tune
     the encoder on, and the head then sees embeddings that already separate the classes.

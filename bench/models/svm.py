@@ -10,7 +10,7 @@ from .registry import register
 from .tfidf import ngram_features
 
 
-@register("svm", rank=3)
+@register("svm", rank=4)
 def svm() -> BaseEstimator:
     """Word and character n-grams (ranges, weighting and C settable from the config) into LinearSVC."""
     return Pipeline([("features", ngram_features()),

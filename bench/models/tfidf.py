@@ -28,13 +28,13 @@ def classifier() -> LogisticRegression:
     return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
 
 
-@register("tfidf", rank=2)
+@register("tfidf", rank=3)
 def tfidf() -> BaseEstimator:
     """Word and character n-grams of the paragraph, weighted by TF-IDF, into a linear classifier."""
     return Pipeline([("features", ngram_features()), ("classifier", classifier())])
 
 
-@register("tfidf_target", rank=4)
+@register("tfidf_target", rank=5)
 def tfidf_target() -> BaseEstimator:
     """The TF-IDF model with its n-grams crossed with the stance target: one joint model over all targets."""
     return Pipeline([("features", TargetConditioned(ngram_features())), ("classifier", classifier())])

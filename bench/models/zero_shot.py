@@ -9,7 +9,7 @@ from .encoding.encoders import ENCODERS, OfflineWeights, embed
 from .registry import register
 
 
-@register("zero_shot", rank=5, learns=False, needs_torch=True)
+@register("zero_shot", rank=6, learns=False, needs_torch=True)
 class ZeroShotClassifier(OfflineWeights, ClassifierMixin, BaseEstimator):
     """Nearest label definition in embedding space; needs no training example, so it can predict any class.
 

@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..evaluation.config import Config
-from ..evaluation.results import Record, Result
+from ..evaluation.results import CORPUS_INFORMED, Record, Result
 from ..evaluation.settings import SETTINGS
 from ..files import BenchError, atomic_write, check_name, dump_json, read_text
 from ..models import MODELS, build_model
@@ -31,9 +31,11 @@ def write_record(records_dir: Path, config: Config, results: list[Result], origi
 
 
 def marks(config: Config, origin: dict) -> list[str]:
-    """What a table says beside the experiment's name: that it ran on a GPU, or that its predictions came from a
-    file (and whether they are per fold, from a model that trained)."""
+    """What a table says beside the experiment's name: that it ran on a GPU, that it was given content of the test
+    corpus, or that its predictions came from a file (and whether they are per fold, from a model that trained)."""
     found = ["GPU"] if origin.get("device", {}).get("kind") == "cuda" else []
+    if config.corpus_informed:
+        found.append(CORPUS_INFORMED)
     model = build_model(config.model, config.params)
     if isinstance(model, FoldSpecific):
         found.append("predictions file, per fold" if model.fold_specific() else "predictions file")

@@ -38,11 +38,46 @@ def corpus() -> list[Example]:
     return rows
 
 
-def test_inner_groups_are_stories_then_documents():
+def test_inner_groups_are_stories_and_a_single_story_is_never_split():
     rows = corpus()
     assert inner_groups([e for e in rows if e.story in ("A", "B")])[0] == "story"
-    assert inner_groups([e for e in rows if e.story == "A"])[0] == "doc"
+    assert inner_groups([e for e in rows if e.story == "A"]) is None, "two documents of one story"
     assert inner_groups([e for e in rows if e.doc == "a1"]) is None
+    storyless = [Example(e.id, e.doc, e.language, "", "", e.text, e.label) for e in rows if e.story == "A"]
+    assert inner_groups(storyless)[0] == "doc", "data without stories is grouped by document"
+
+
+def one_story_language() -> list[Example]:
+    """The benchmark's shape: English tells one story in two documents, Dutch three stories."""
+    rows = []
+    for doc, language, story in (("e1", "en", "A"), ("e2", "en", "A"), ("n1", "nl", "A"), ("n2", "nl", "B"),
+                                 ("n3", "nl", "C")):
+        for i in range(6):
+            rows.append(Example(f"{doc}-{i}", doc, language, story, "", f"{doc} text {i}", "x" if i % 3 else "y"))
+    return rows
+
+
+@pytest.mark.parametrize("setting", ["in_language", "cross_lingual", "cross_lingual_same_story",
+                                     "leave_one_story_out"])
+def test_no_inner_split_puts_one_story_on_both_sides(setting):
+    """Every inner fit and the predictions scored against it come from different stories, in every fold of
+    every setting; a training side of one story keeps the fixed parameters and says so."""
+    rows = one_story_language()
+    story = {e.text: e.story for e in rows}
+    for evaluation in evaluations(setting, rows):
+        for fold in evaluation.folds:
+            train, _ = split(rows, fold)
+            Spy.calls = []
+            chosen, record = select(Spy(), [{"bias": [0.0, 1.0]}], train, max_folds=10)
+            if len({e.story for e in train}) < 2:
+                assert chosen == {} and record["by"] == "fixed: the training side tells one story" and not Spy.calls
+                continue
+            assert record["by"] == "story"
+            fits = [texts for kind, texts, _ in Spy.calls if kind == "fit"]
+            scored = [texts for kind, texts, _ in Spy.calls if kind == "predict"]
+            assert len(fits) == len(scored) > 0
+            for fitted, predicted in zip(fits, scored):
+                assert not {story[t] for t in fitted} & {story[t] for t in predicted}, (evaluation.name, fold)
 
 
 def test_selection_picks_from_the_grid_and_sees_only_the_training_side():
