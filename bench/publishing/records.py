@@ -141,3 +141,16 @@ class Results:
             return only
         stance = any("f_avg" in r.scores for _, r in self.of_task(task))
         return "f_avg" if stance else "macro_f1"
+
+    @cached_property
+    def ranked(self) -> list[Record]:
+        """The records a table ranks: all but those of corpus-informed models, which sit in a group of their own."""
+        return [record for record in self.records if not record.corpus_informed]
+
+    def best(self, task: str, evaluation: str) -> str | None:
+        """The ranked experiment with the highest mean headline score in one cell (the first in table order on a
+        tie): the model whose errors and confusions the pages show. A point estimate, not a tested winner."""
+        metric = self.metric_of(task)
+        scored = [(r.scores[metric].mean, -i, record.experiment) for i, record in enumerate(self.ranked)
+                  if (r := self.cell(record.experiment, task, evaluation)) is not None and metric in r.scores]
+        return max(scored)[2] if scored else None
