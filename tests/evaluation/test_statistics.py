@@ -11,9 +11,13 @@ from bench.evaluation.scores import point_scores
 from bench.evaluation.statistics import (
     Scorer,
     document_interval,
+    document_permutation_test,
     holm,
+    minimum_detectable_difference,
     paired_difference,
+    paired_differences,
     paired_permutation_test,
+    smallest_document_p,
     summarize,
 )
 
@@ -111,3 +115,80 @@ def test_blocked_resampling_draws_the_same_resamples(monkeypatch):
     whole = summarize(gold, preds, LABELS, Bootstrap(500, 4), poles=POLES)
     monkeypatch.setattr(bench.evaluation.statistics, "RESAMPLE_BLOCK", 97 * 7)  # 7 resamples per block, the last one short
     assert summarize(gold, preds, LABELS, Bootstrap(500, 4), poles=POLES) == whole
+
+
+def test_the_minimum_detectable_difference_matches_a_hand_computed_case():
+    # sd (ddof 1) of [0.1, -0.1, 0.3, -0.3] is sqrt(0.2 / 3) = 0.25820; z(0.975) + z(0.8) = 1.95996 + 0.84162.
+    assert minimum_detectable_difference(np.array([0.1, -0.1, 0.3, -0.3])) == pytest.approx(2.80158 * 0.25820, abs=1e-4)
+    assert minimum_detectable_difference(np.array([0.1, -0.1]), alpha=0.05, power=0.5) == pytest.approx(
+        1.95996 * np.std([0.1, -0.1], ddof=1), abs=1e-4)
+
+
+def test_the_detectable_difference_of_accuracy_is_that_of_the_paired_mean():
+    """Accuracy is a mean of per-paragraph hits, so the paired bootstrap's standard error is the textbook one:
+    the first model alone is right on 20 paragraphs, the second alone on 10, both agree on 70 (d = +1, -1, 0):
+    var(d) = 30/100 - 0.1**2 = 0.29, SE = sqrt(0.29 / 100) = 0.05385, MDE = 2.80158 x SE = 0.15087."""
+    gold = ["favor"] * 100
+    first = ["favor"] * 20 + ["none"] * 10 + ["favor"] * 35 + ["none"] * 35
+    second = ["none"] * 20 + ["favor"] * 10 + ["favor"] * 35 + ["none"] * 35
+    differences = paired_differences(gold, [first], [second], LABELS, Bootstrap(20_000, 0), metric="accuracy")
+    assert differences.mean() == pytest.approx(0.1, abs=0.005)
+    assert minimum_detectable_difference(differences) == pytest.approx(0.15087, rel=0.04)
+
+
+def test_a_hierarchical_interval_covers_the_spread_over_seeds():
+    """One seed right everywhere, one wrong everywhere: every paragraph resample of the seed mean scores 0.5,
+    but resampling the seeds as well draws {right, right} and {wrong, wrong} a quarter of the time each."""
+    gold = ["favor", "against"] * 100
+    wrong = ["against", "favor"] * 100
+    score = summarize(gold, [gold, wrong], LABELS, Bootstrap(2000, 0))["accuracy"]
+    assert score.per_seed == [1.0, 0.0] and score.mean == 0.5
+    assert (score.ci_low, score.ci_high) == (0.0, 1.0)
+    single = summarize(gold, [gold], LABELS, Bootstrap(2000, 0))["accuracy"]
+    assert (single.ci_low, single.ci_high) == (1.0, 1.0), "one seed: nothing to resample but paragraphs"
+    rng = np.random.default_rng(3)
+    spread = [[g if rng.random() < share else "none" for g in gold] for share in (0.9, 0.5, 0.7)]
+    low, high = document_interval(gold, spread, [f"d{i // 40}" for i in range(200)], LABELS, Bootstrap(2000, 0),
+                                  metric="accuracy")
+    assert low < 0.6 and high > 0.8, "the document interval resamples seeds too"
+
+
+def test_the_two_sided_permutation_test_doubles_the_smaller_one_sided_p():
+    gold = ["favor", "against", "favor", "against", "none", "favor"]
+    best = ["favor", "against", "favor", "favor", "none", "favor"]
+    other = ["favor", "favor", "against", "against", "favor", "favor"]
+    exact = Bootstrap(10_000, 0)
+    greater = paired_permutation_test(gold, [best], [other], LABELS, exact)
+    less = paired_permutation_test(gold, [other], [best], LABELS, exact)
+    two_sided = paired_permutation_test(gold, [best], [other], LABELS, exact, alternative="two-sided")
+    assert two_sided == pytest.approx(min(1.0, 2 * min(greater, less)))
+
+
+def test_the_document_permutation_test_swaps_whole_documents():
+    gold = ["favor", "against"] * 25
+    docs = [f"d{i // 10}" for i in range(50)]
+    wrong = ["none"] * 50
+    # Five documents, the first model right on all of them: only the identity and the full swap reach the
+    # observed difference, 2 of 2**5 swaps, so no test on five documents can go below 0.0625.
+    p = document_permutation_test(gold, [gold], [wrong], docs, LABELS, Bootstrap(1000, 0), metric="accuracy")
+    assert p == pytest.approx(smallest_document_p(5)) == pytest.approx(0.0625)
+    assert paired_permutation_test(gold, [gold], [wrong], LABELS, Bootstrap(1000, 0), metric="accuracy",
+                                   alternative="two-sided") < 0.01, "paragraph swaps treat 50 units as independent"
+    # Enumerate the swaps of three documents by hand for a mixed case.
+    gold3, docs3 = gold[:30], docs[:30]
+    first = [g if i % 10 < 7 else "none" for i, g in enumerate(gold3)]
+    second = [g if i < 10 else "none" for i, g in enumerate(gold3)]
+
+    def accuracy(pred):
+        return float(np.mean([p == g for p, g in zip(pred, gold3)]))
+
+    observed = accuracy(first) - accuracy(second)
+    swaps = []
+    for swap in itertools.product([False, True], repeat=3):
+        a = [s if swap[int(d[1])] else f for f, s, d in zip(first, second, docs3)]
+        b = [f if swap[int(d[1])] else s for f, s, d in zip(first, second, docs3)]
+        swaps.append(accuracy(a) - accuracy(b))
+    greater = np.mean([x >= observed - 1e-12 for x in swaps])
+    less = np.mean([x <= observed + 1e-12 for x in swaps])
+    assert document_permutation_test(gold3, [first], [second], docs3, LABELS, Bootstrap(1000, 0),
+                                     metric="accuracy") == pytest.approx(min(1.0, 2 * min(greater, less)))
