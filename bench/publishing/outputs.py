@@ -57,6 +57,11 @@ def _label_distribution(p: Published):
     return figures.label_distribution(rows, {n: f.labels for n, f in schema.fields.items()})
 
 
+def _confusion(task: str) -> Callable[[Published], object]:
+    """The confusion figure of one task; None where no ranked record has it."""
+    return lambda p: figures.confusion_figure(p.records, task)
+
+
 def _results_page(p: Published) -> str:
     assert p.benchmark is not None
     body = {i for i, row in p.benchmark.gold.items() if row.labels[KIND_FIELD] == "body"}
@@ -92,7 +97,8 @@ OUTPUTS: tuple[Output, ...] = (
     Output("tables/results.csv", lambda p: tables.csv_table(p.records)),
     Output("tables/results.tex", lambda p: tables.latex_tables(p.records)),
     Output("figures/label_distribution", _label_distribution, benchmark=True, figure=True),
-    Output("figures/confusion_matrices", lambda p: figures.confusion_matrices(p.records, p.tests), True, True),
+    Output("figures/forest", lambda p: figures.forest_plot(p.records), True, True),
+    *(Output(f"figures/confusion_{task}", _confusion(task), True, True) for task in figures.CONFUSION_TASKS),
     Output("figures/transfer_heatmap", lambda p: figures.transfer_heatmap(p.records), True, True),
     Output("figures/training_loss", lambda p: figures.training_loss(p.records), True, True),
     Output("figures/learning_curve", lambda p: figures.learning_curve(p.curves) if p.curves else None, True, True),

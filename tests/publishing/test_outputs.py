@@ -37,7 +37,8 @@ def test_report_is_regenerated_byte_for_byte(reported, tmp_path):
 
 def test_every_figure_is_written_and_not_empty(reported):
     figures = reported.experiments / "results" / "figures"
-    names = {"label_distribution", "confusion_matrices", "transfer_heatmap", "learning_curve", "training_loss"}
+    names = {"label_distribution", "forest", "confusion_topic", "confusion_stance_war", "confusion_stance_defector",
+             "transfer_heatmap", "learning_curve", "training_loss"}
     assert {p.name for p in figures.iterdir()} == {f"{n}.{e}" for n in names for e in ("png", "pdf")}
     for path in figures.iterdir():
         head = path.read_bytes()[:8]
@@ -50,7 +51,8 @@ def test_results_page_has_every_section(with_results):
     assert "## Main table" in page and "**" in page
     assert "## Annotators as a human reference" in page and "## Per-class F1" in page
     assert "## Model selection on inner folds" in page and "| e5_finetuned | stance_defector |" in page
-    for name in ("label_distribution", "confusion_matrices", "transfer_heatmap", "learning_curve", "training_loss"):
+    for name in ("label_distribution", "forest", "confusion_topic", "transfer_heatmap", "learning_curve",
+                 "training_loss"):
         assert f"![{name}](figures/{name}.png)" in page
     errors = (with_results.experiments / "results" / "errors.md").read_text()
     assert errors.count("## ") == 3 and "| paragraph | gold | predicted | text |" in errors
