@@ -12,6 +12,9 @@ from .transfer import transfer_cells, transfer_columns
 
 METRIC_NAMES = {"macro_f1": "macro-F1", "macro_f1_seen": "macro-F1 over the classes seen in training",
                 "f_avg": "F_avg", "accuracy": "accuracy"}
+METRIC_TITLES = {"macro_f1": "macro-F1 over the classes in the test gold",  # a metric named in full, in titles
+                 "macro_f1_seen": "macro-F1 over the classes seen in training",
+                 "f_avg": "F_avg over the poles present in the test gold", "accuracy": "accuracy"}
 COLUMNS = ("Columns: `in_language:L` leaves one story of language L out at a time (one document, where L tells "
            "a single story); `cross_lingual:A>B` trains on language A and tests on language B, never with a story "
            "on both sides; `cross_lingual_same_story:A>B` trains on all of A and tests on the stories of B that A "
@@ -70,13 +73,24 @@ def unseen_notes(results: Results, task: str) -> list[str]:
 
 
 def main_tables(results: Results) -> str:
-    """The headline tables: the main metric per task in the story-disjoint settings, mean±sd over seeds and the CI."""
+    """The main metric per task in the story-disjoint settings, mean±sd over seeds and the CI, with the transfer
+    columns (the card's table)."""
     parts = []
     for task in results.tasks:
         metric = results.metric_of(task)
         header, rows = table_rows(results, task, metric, results.headline_evaluations)
         parts.append(f"**{task}** ({METRIC_NAMES.get(metric, metric)}, mean±sd over seeds [bootstrap CI])\n\n"
                      + markdown_table(header, rows))
+    return "\n".join(parts)
+
+
+def every_setting_tables(results: Results) -> str:
+    """The main metric per task in every evaluation, same-story ones marked, then the transfer columns; no marks."""
+    parts = []
+    for task in results.tasks:
+        metric = results.metric_of(task)
+        header, rows = table_rows(results, task, metric)
+        parts.append(f"### {task}: {METRIC_TITLES.get(metric, metric)}\n\n" + markdown_table(header, rows))
     return "\n".join(parts)
 
 

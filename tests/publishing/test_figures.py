@@ -4,8 +4,8 @@ import pytest
 
 from bench.evaluation.results import Fold
 from bench.publishing import figures
+from bench.publishing.outputs import best_cells
 from bench.publishing.records import HEADLINE, Results
-from bench.publishing.significance import significance
 
 GOLD = ["a", "b", "c"] * 4
 
@@ -27,7 +27,7 @@ def titles(figure) -> list[str]:
 
 
 def test_a_confusion_matrix_per_evaluation_marks_the_same_story(records):
-    figure = figures.confusion_matrices(records, significance(records))
+    figure = figures.confusion_matrices(records, best_cells(records))
     assert f"topic\n{HEADLINE}\ntfidf" in titles(figure)
     assert "topic\ncross_lingual_same_story:en>nl (same story)\ntfidf" in titles(figure)
     assert len(figure.axes) == len(records.evaluations)

@@ -6,6 +6,7 @@ from bench.publishing.records import HEADLINE, Results
 from bench.publishing.tables import (
     cell,
     csv_table,
+    every_setting_tables,
     full_markdown,
     latex_escape,
     latex_tables,
@@ -44,6 +45,9 @@ def test_same_story_columns_appear_marked_only_in_the_full_tables(committed):
     assert "cross_lingual_same_story:en>nl (same story)" in full
     assert "(same story)" not in main_tables(records), "the headline tables are story-disjoint"
     assert "transfer en>nl" in full
+    every = every_setting_tables(records)
+    assert "cross_lingual_same_story:en>nl (same story)" in every and "transfer en>nl" in every
+    assert "†" not in every and "**" not in every, "no test was run on the same-story columns"
 
 
 def test_the_csv_has_a_row_per_experiment_task_evaluation_and_metric(committed):
