@@ -7,13 +7,14 @@ import io
 import math
 
 from ..evaluation.results import Score
-from . import latex
-from .headline import HeadlineTable
 from .records import Results
 from .transfer import transfer_cells, transfer_columns
 
 METRIC_NAMES = {"macro_f1": "macro-F1", "macro_f1_seen": "macro-F1 over the classes seen in training",
                 "f_avg": "F_avg", "accuracy": "accuracy"}
+METRIC_TITLES = {"macro_f1": "macro-F1 over the classes in the test gold",  # a metric named in full, in titles
+                 "macro_f1_seen": "macro-F1 over the classes seen in training",
+                 "f_avg": "F_avg over the poles present in the test gold", "accuracy": "accuracy"}
 COLUMNS = ("Columns: `in_language:L` leaves one story of language L out at a time (one document, where L tells "
            "a single story); `cross_lingual:A>B` trains on language A and tests on language B, never with a story "
            "on both sides; `cross_lingual_same_story:A>B` trains on all of A and tests on the stories of B that A "
@@ -71,14 +72,15 @@ def unseen_notes(results: Results, task: str) -> list[str]:
     return sorted(notes)
 
 
-def main_tables(results: Results) -> str:
-    """The headline tables: the main metric per task in the story-disjoint settings, mean±sd over seeds and the CI."""
+def every_setting_tables(results: Results) -> str:
+    """The headline metric per task in every evaluation, same-story ones marked, then the transfer columns; no
+    marks. A task scored by F_avg gets its three-class macro-F1 too."""
     parts = []
     for task in results.tasks:
         metric = results.metric_of(task)
-        header, rows = table_rows(results, task, metric, results.headline_evaluations)
-        parts.append(f"**{task}** ({METRIC_NAMES.get(metric, metric)}, mean±sd over seeds [bootstrap CI])\n\n"
-                     + markdown_table(header, rows))
+        for shown in dict.fromkeys([metric, "macro_f1" if metric == "f_avg" else metric]):
+            header, rows = table_rows(results, task, shown)
+            parts.append(f"### {task}: {METRIC_TITLES.get(shown, shown)}\n\n" + markdown_table(header, rows))
     return "\n".join(parts)
 
 
@@ -136,17 +138,6 @@ def csv_table(results: Results) -> str:
                                  r.train_language, r.test_language, disjoint, r.n_test, s.seeds, metric,
                                  *(f"{value:.4f}" for value in (s.mean, s.std, s.ci_low, s.ci_high))])
     return stream.getvalue()
-
-
-def latex_tables(results: Results) -> str:
-    """tables/results.tex: each task's headline scores in the story-disjoint settings, rendered by `latex`."""
-    tables = []
-    for task in results.tasks:
-        metric = results.metric_of(task)
-        header, rows = table_rows(results, task, metric, results.headline_evaluations, transfer=False)
-        tables.append(HeadlineTable(task, f"{task}: {METRIC_NAMES.get(metric, metric)} in the story-disjoint "
-                                    "settings, mean±sd over seeds, bootstrap CI over test paragraphs", header, rows))
-    return latex.latex_tables(tables)
 
 
 def agreement_table(result: dict) -> str:
