@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import jinja2
 import numpy as np
 
 from ..evaluation.results import Fold, Record, Result
 from ..evaluation.scores import point_scores
+from .prose import render
 from .records import HEADLINE, Results
 from .tables import METRIC_NAMES, markdown_table
-
-TEMPLATE = Path(__file__).parent / "templates" / "per_story.md"  # the intro, then one table per task
 
 
 def story_name(fold: Fold) -> str:
@@ -49,7 +45,7 @@ def task_table(results: Results, task: str) -> str | None:
     metric = results.metric_of(task)
     ordered: list[Record] = [*results.ranked, *(record for record in results if record.corpus_informed)]
     found = [(record, result) for record in ordered if (result := results.cell(record.experiment, task, HEADLINE))]
-    if not found:
+    if not found or not found[0][1].folds:
         return None
     folds = found[0][1].folds
     stories = [story_name(fold) for fold in folds]
@@ -66,5 +62,4 @@ def per_story_table(results: Results) -> str:
         return f"No record holds the `{HEADLINE}` evaluation.\n"
     fewest = min(fold.n_test for record in results for r in record.results if r.evaluation == HEADLINE
                  for fold in r.folds)
-    template = jinja2.Template(TEMPLATE.read_text(encoding="utf-8"))
-    return template.render(evaluation=HEADLINE, fewest=fewest, tables=tables)
+    return render("per_story.md", evaluation=HEADLINE, fewest=fewest, tables=tables)

@@ -95,7 +95,8 @@ def test_the_results_page_puts_every_section_in_order(build):
     records = two_models(build)
     page = results_page(records, analyse(records), headline="HEADLINE-TABLES", full="FULL-TABLES",
                         documents="DOCUMENTS", parallel="PARALLEL", human="HUMAN", figures=["confusion_matrices"])
-    order = ["HEADLINE-TABLES", "## Tests against chance", "## What this test set can detect", "FULL-TABLES",
+    order = ["HEADLINE-TABLES", "## Tests against chance", "## What this test set can detect",
+             "## Scores per held-out story", "FULL-TABLES",
              "DOCUMENTS", "PARALLEL", "HUMAN", f"## Per-class F1 ({HEADLINE})", "## Model selection on inner folds",
              "![confusion_matrices](figures/confusion_matrices.png)"]
     assert [page.index(part) for part in order] == sorted(page.index(part) for part in order)
