@@ -1,6 +1,5 @@
 import ast
 import socket
-from pathlib import Path
 
 import pytest
 
