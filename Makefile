@@ -22,7 +22,8 @@ run: $(STAMP)
 	$(BIN)/bench run --all
 
 # Lint and type checks, the test suite, then the reproducibility gate: the default experiments must
-# reproduce the committed tables.
+# reproduce the committed tables. The LaTeX tables are compiled with pdflatex (Debian: texlive-latex-base,
+# texlive-latex-recommended); without it that test skips.
 test: $(STAMP)
 	$(BIN)/ruff check bench tests
 	$(BIN)/mypy

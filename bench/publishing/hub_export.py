@@ -17,8 +17,9 @@ from ..data.schema import KIND_FIELD, Schema
 from ..evaluation.settings import SETTINGS, evaluations, split
 from ..evaluation.tasks import build_examples, tasks_from_schema
 from ..files import BenchError, atomic_write, nearest_existing
+from .prose import headline_of
 from .records import Results
-from .tables import agreement_table, main_tables
+from .tables import agreement_table
 
 PRETTY_NAME = "Deserter Bench: topic and stance in Dutch and English news on Russian deserters"
 PARAGRAPHS, STANCE, FOLDS, ALIGNMENT = "paragraphs", "stance", "folds", "alignment"
@@ -219,7 +220,7 @@ def card(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, records: R
                for config in configs(schema)},
         task_configs=classification_fields(schema), rebuild=REBUILD, example_config=example_config,
         example=json.dumps(rows[example_config][0], ensure_ascii=False, indent=2),
-        agreement=agreement_table(agreement), results=main_tables(records) if records else "No results recorded yet.\n",
+        agreement=agreement_table(agreement), results=headline_of(records) if records else "No results recorded yet.\n",
         limits=data_limits(corpus, rows, schema, languages), licence=LICENCE)
     return f"---\n{front_matter}---\n{rendered.text}"
 

@@ -15,11 +15,13 @@ from ..data.corpus import Corpus
 from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD, Schema
 from ..files import atomic_write
-from . import figures, pages, tables
+from . import figures, latex, pages, tables
+from .headline import HeadlineTable, headline_tables
 from .hub_export import PARAGRAPHS, config_rows
 from .parallel import parallel_story
+from .prose import headline_block
 from .records import Results
-from .significance import marked_tables, significance
+from .significance import Column, analyse
 
 
 @dataclass(frozen=True)
@@ -38,15 +40,17 @@ class Benchmark:
 class Published:
     """What the outputs are derived from; `figures` collects the names drawn, for the page that shows them.
 
-    `headline` holds the story-disjoint tables with their significance marks, made once: the results page
-    shows them and `publish` returns them for the README.
+    `columns` holds each headline column's detectable differences and tests against chance, computed once;
+    `tables` the headline tables built from them, and `headline` their legend and Markdown, which the results
+    page shows and `publish` returns for the README.
     """
 
     records: Results
     curves: Results
-    tests: dict
+    columns: dict[tuple[str, str, str], Column]
     benchmark: Benchmark | None = None
     figures: list[str] = field(default_factory=list)
+    tables: list[HeadlineTable] = field(default_factory=list)
     headline: str = ""
 
 
@@ -57,20 +61,25 @@ def _label_distribution(p: Published):
     return figures.label_distribution(rows, {n: f.labels for n, f in schema.fields.items()})
 
 
+def _confusion(task: str) -> Callable[[Published], object]:
+    """The confusion figure of one task; None where no ranked record has it."""
+    return lambda p: figures.confusion_figure(p.records, task)
+
+
 def _results_page(p: Published) -> str:
     assert p.benchmark is not None
     body = {i for i, row in p.benchmark.gold.items() if row.labels[KIND_FIELD] == "body"}
-    human = pages.human_reference(p.records, p.benchmark.passes, body, p.tests)
+    human = pages.human_reference(p.records, p.benchmark.passes, body)
     parallel = parallel_story(p.records, p.benchmark.alignment, p.benchmark.gold, p.benchmark.corpus,
                               p.benchmark.alignment_passes)
-    return pages.results_page(p.records, p.tests, headline=p.headline, full=marked_tables(p.records, p.tests),
+    return pages.results_page(p.records, p.columns, headline=p.headline, full=tables.every_setting_tables(p.records),
                               documents=pages.document_intervals(p.records, p.records.headline_evaluations),
                               parallel=parallel, human=human, figures=p.figures)
 
 
 def _error_analysis(p: Published) -> str:
     assert p.benchmark is not None
-    return pages.error_analysis(p.records, {x.id: x.text for x in p.benchmark.corpus.paragraphs}, p.tests)
+    return pages.error_analysis(p.records, {x.id: x.text for x in p.benchmark.corpus.paragraphs})
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,10 @@ class Output:
 OUTPUTS: tuple[Output, ...] = (
     Output("tables/results.md", lambda p: tables.full_markdown(p.records)),
     Output("tables/results.csv", lambda p: tables.csv_table(p.records)),
-    Output("tables/results.tex", lambda p: tables.latex_tables(p.records)),
+    Output("tables/results.tex", lambda p: latex.latex_tables(p.tables)),
     Output("figures/label_distribution", _label_distribution, benchmark=True, figure=True),
-    Output("figures/confusion_matrices", lambda p: figures.confusion_matrices(p.records, p.tests), True, True),
+    Output("figures/forest", lambda p: figures.forest_plot(p.records), True, True),
+    *(Output(f"figures/confusion_{task}", _confusion(task), True, True) for task in figures.CONFUSION_TASKS),
     Output("figures/transfer_heatmap", lambda p: figures.transfer_heatmap(p.records), True, True),
     Output("figures/training_loss", lambda p: figures.training_loss(p.records), True, True),
     Output("figures/learning_curve", lambda p: figures.learning_curve(p.curves) if p.curves else None, True, True),
@@ -118,10 +128,11 @@ def text_outputs(benchmark: bool = True) -> list[str]:
 
 
 def publish(results_dir: Path, records: Results, curves: Results, benchmark: Benchmark | None = None) -> str:
-    """Write every output that applies into the results folder; return the headline tables with significance marks."""
-    tests = significance(records)
-    published = Published(records, curves, tests, benchmark,
-                          headline=marked_tables(records, tests, records.headline_evaluations))
+    """Write every output that applies into the results folder; return the headline tables with their legend."""
+    columns = analyse(records)
+    found = headline_tables(records, columns)
+    published = Published(records, curves, columns, benchmark, tables=found,
+                          headline=headline_block(records, columns, found))
     for output in OUTPUTS:
         if output.benchmark and benchmark is None:
             continue

@@ -37,7 +37,8 @@ def test_report_is_regenerated_byte_for_byte(reported, tmp_path):
 
 def test_every_figure_is_written_and_not_empty(reported):
     figures = reported.experiments / "results" / "figures"
-    names = {"label_distribution", "confusion_matrices", "transfer_heatmap", "learning_curve", "training_loss"}
+    names = {"label_distribution", "forest", "confusion_topic", "confusion_stance_war", "confusion_stance_defector",
+             "transfer_heatmap", "learning_curve", "training_loss"}
     assert {p.name for p in figures.iterdir()} == {f"{n}.{e}" for n in names for e in ("png", "pdf")}
     for path in figures.iterdir():
         head = path.read_bytes()[:8]
@@ -48,12 +49,25 @@ def test_every_figure_is_written_and_not_empty(reported):
 def test_results_page_has_every_section(with_results):
     page = (with_results.experiments / "results" / "README.md").read_text()
     assert "## Main table" in page and "**" in page
+    assert "## Tests against chance, over paragraphs and over documents" in page
+    assert "## What this test set can detect" in page and "pairs differ by less than the detectable difference" in page
     assert "## Annotators as a human reference" in page and "## Per-class F1" in page
     assert "## Model selection on inner folds" in page and "| e5_finetuned | stance_defector |" in page
-    for name in ("label_distribution", "confusion_matrices", "transfer_heatmap", "learning_curve", "training_loss"):
+    for name in ("label_distribution", "forest", "confusion_topic", "transfer_heatmap", "learning_curve",
+                 "training_loss"):
         assert f"![{name}](figures/{name}.png)" in page
     errors = (with_results.experiments / "results" / "errors.md").read_text()
     assert errors.count("## ") == 3 and "| paragraph | gold | predicted | text |" in errors
+
+
+def test_the_readme_block_is_the_legend_and_the_story_disjoint_tables(reported):
+    readme = (reported.root / "README.md").read_text()
+    block = readme[readme.index("<!-- results:start -->"):readme.index("<!-- results:end -->")]
+    assert "**Reading these tables.**" in block and "| detectable difference (α 0.05, power 0.8) |" in block
+    assert "### stance_war: F_avg over the poles present in the test gold" in block
+    tables = block[block.index("### topic"):block.index("**Annotator agreement**")]
+    assert "transfer" not in tables and "(same story)" not in tables and "§" not in tables
+    assert "*corpus-informed (given content of the test corpus; not ranked)*" in tables
 
 
 def test_the_gate_fails_with_a_diff_when_a_table_differs(with_results, capsys):

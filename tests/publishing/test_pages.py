@@ -1,15 +1,21 @@
+from dataclasses import replace
+
 from bench.data.labels import LabelRow
-from bench.evaluation.results import Fold
+from bench.evaluation.results import Bootstrap, Fold
+from bench.evaluation.statistics import summarize
 from bench.publishing.pages import (
+    chance_tests,
     document_intervals,
     error_analysis,
     human_reference,
     inner_validation,
     per_class_tables,
+    power_prose,
     results_page,
 )
 from bench.publishing.records import HEADLINE, Results
-from bench.publishing.significance import significance
+from bench.publishing.significance import analyse
+from bench.publishing.tables import cell
 
 GOLD = ["a", "b", "c"] * 4
 DOCS = [f"d{i % 4}" for i in range(len(GOLD))]
@@ -33,15 +39,15 @@ def test_per_class_f1_is_averaged_over_seeds_with_the_support(build):
         "(test paragraphs)", "4", "4", "4"]
 
 
-def test_the_error_analysis_lists_the_best_models_mistakes(build):
+def test_the_error_analysis_lists_the_best_point_estimates_mistakes(build):
     records = two_models(build)
-    tests = significance(records)
-    assert tests[("topic", HEADLINE)]["best"] == "perfect"
     texts = {str(i): f"text {i}" for i in range(len(GOLD))}
-    assert "## topic: perfect, 0 of 12 wrong" in error_analysis(records, texts, tests)
-    tests[("topic", HEADLINE)]["best"] = "confused"
-    page = error_analysis(records, texts, tests)
-    assert "## topic: confused, 4 of 12 wrong" in page and "| 0 | a | b | text 0 |" in page
+    assert "## topic: perfect, 0 of 12 wrong" in error_analysis(records, texts)
+    informed = build.record("perfect", [build.result(HEADLINE, GOLD, [GOLD])], marks=["corpus-informed"])
+    page = error_analysis(Results([informed, records.records[1]]), texts)
+    assert "## topic: confused, 4 of 12 wrong" in page and "| 0 | a | b | text 0 |" in page, \
+        "a corpus-informed model is never the best"
+    assert "not a tested winner" in page
 
 
 def test_document_intervals_need_three_documents(build):
@@ -65,17 +71,63 @@ def test_annotators_are_scored_against_each_other_beside_the_best_model(build):
     records = two_models(build)
     passes = {name: {str(i): LabelRow(str(i), "", {"topic": label}, i) for i, label in enumerate(labels)}
               for name, labels in (("a1", GOLD), ("a2", GOLD[:6] + ["a"] * 6))}
-    table = human_reference(records, passes, {str(i) for i in range(len(GOLD))}, significance(records))
+    table = human_reference(records, passes, {str(i) for i in range(len(GOLD))})
     row = row_of(table, "topic")
-    assert row[:2] == ["topic", "a1 vs a2"] and float(row[2]) < 1 and row[3] == "perfect"
+    assert row[:3] == ["topic", "macro-F1 over the classes in the test gold", "a1 vs a2"]
+    assert float(row[3]) < 1 and row[4] == "perfect"
+
+
+def test_the_human_reference_shows_the_stance_tasks_f_avg(build):
+    gold = ["favor", "against", "none"] * 4
+    labels = ("favor", "against", "none")
+    result = replace(build.result(HEADLINE, gold, [gold], task="stance_war", labels=labels), f_avg_poles=["favor"],
+                     scores=summarize(gold, [gold], labels, Bootstrap(200, 0), poles=["favor"]))
+    records = Results([build.record("perfect", [result])])
+    passes = {name: {str(i): LabelRow(str(i), "", {"stance_war": label}, i) for i, label in enumerate(given)}
+              for name, given in (("a1", gold), ("a2", ["favor"] * 12))}
+    row = row_of(human_reference(records, passes, {str(i) for i in range(len(gold))}), "stance_war")
+    assert row[1] == "F_avg over the poles present in the test gold"
+    assert row[3] == "0.500", "F1 of favor alone: precision 4/12, recall 1; macro-F1 would be lower"
+    assert row[5] == cell(result.scores["f_avg"])
 
 
 def test_the_results_page_puts_every_section_in_order(build):
     records = two_models(build)
-    tests = significance(records)
-    page = results_page(records, tests, headline="HEADLINE-TABLES", full="FULL-TABLES", documents="DOCUMENTS",
-                        parallel="PARALLEL", human="HUMAN", figures=["confusion_matrices"])
-    order = ["HEADLINE-TABLES", "FULL-TABLES", "DOCUMENTS", "PARALLEL", "HUMAN", f"## Per-class F1 ({HEADLINE})",
-             "## Model selection on inner folds", "![confusion_matrices](figures/confusion_matrices.png)"]
+    page = results_page(records, analyse(records), headline="HEADLINE-TABLES", full="FULL-TABLES",
+                        documents="DOCUMENTS", parallel="PARALLEL", human="HUMAN", figures=["confusion_matrices"])
+    order = ["HEADLINE-TABLES", "## Tests against chance", "## What this test set can detect",
+             "## Scores per held-out story", "FULL-TABLES",
+             "DOCUMENTS", "PARALLEL", "HUMAN", f"## Per-class F1 ({HEADLINE})", "## Model selection on inner folds",
+             "![confusion_matrices](figures/confusion_matrices.png)"]
     assert [page.index(part) for part in order] == sorted(page.index(part) for part in order)
-    assert "200 resamples" in page, "the permutation resamples come from the records' configs"
+    assert "not a tested winner" in page
+
+
+def chance_rows(build, docs) -> Results:
+    gold = ["a", "b", "c"] * 20
+    return Results([build.record("majority", [build.result(HEADLINE, gold, [["a"] * 60], docs=docs)]),
+                    build.record("perfect", [build.result(HEADLINE, gold, [gold], docs=docs)])])
+
+
+def test_the_chance_tests_say_when_documents_cannot_reach_alpha(build):
+    few = chance_rows(build, ["d0", "d1"] * 30)
+    page = chance_tests(few, analyse(few))
+    assert "2 test documents, too few for a document-level test (it needs 3)" in page
+    assert "| perfect − majority | +0.833: p " in page and " / n/a |" in page
+    assert "Significant at paragraph level: perfect above majority" in page
+    three = chance_rows(build, [f"d{i % 3}" for i in range(60)])
+    assert "cannot fall below 0.25 > α = 0.05: no document-level test can be significant" in chance_tests(
+        three, analyse(three))
+
+
+def test_the_power_prose_lists_a_detectable_difference_and_counts_the_rest(build):
+    gold = ["a", "b", "c"] * 20
+    nearly = ["b" if i == 0 else g for i, g in enumerate(gold)]
+    records = Results([build.record(name, [build.result(HEADLINE, gold, [predictions])])
+                       for name, predictions in (("majority", ["a"] * 60), ("nearly", nearly), ("perfect", gold))])
+    columns = analyse(records)
+    column = columns[("topic", HEADLINE, "macro_f1")]
+    prose = power_prose(records, columns)
+    difference = column.scores["perfect"] - column.scores["majority"]
+    assert f"2 of 3 pairs differ by at least {column.mde.median:.3f}: perfect − majority = +{difference:.3f}" in prose
+    assert "1 of 3 pairs differ by less than the detectable difference; the table cannot order them." in prose
