@@ -150,7 +150,8 @@ def _forest_panel(axis, results: Results, rows: list[tuple[float, Record]], *, t
                       fmt="o", markersize=3.5, capsize=2, linewidth=1,
                       color="0.6" if record.corpus_informed else "black", label=label)
     for name, (colour, style) in CHANCE_LINES.items():
-        result = results.cell(name, task, evaluation)
+        result = next((found for record in results if record.model == name
+                       and (found := results.cell(record.experiment, task, evaluation)) is not None), None)
         if result is not None and metric in result.scores:
             axis.axvline(result.scores[metric].mean, color=colour, linestyle=style, linewidth=1.3, zorder=3,
                          label=f"{name} level (mean)")

@@ -40,9 +40,10 @@ def counts(values: set[int]) -> str:
 
 def headline_legend(results: Results, columns: dict[tuple[str, str, str], Column]) -> str:
     """What the headline tables show and how far they can be read, from the records and the columns' analyses."""
-    majority_silent = [task for task in results.tasks if results.metric_of(task) == "f_avg" and all(
-        column.scores.get("majority") == 0 for (name, _, metric), column in columns.items()
-        if name == task and metric == "f_avg")]
+    majorities = [record.experiment for record in results.ranked if record.model == "majority"]
+    majority_silent = [task for task in results.tasks if results.metric_of(task) == "f_avg" and majorities and all(
+        column.scores.get(name) == 0 for (of, _, metric), column in columns.items() if of == task and metric == "f_avg"
+        for name in majorities)]
     with_documents = {evaluation for (_, evaluation, _), column in columns.items() if column.document_mde}
     return render(
         "headline_legend.md",

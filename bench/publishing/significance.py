@@ -60,6 +60,7 @@ class ChanceTest:
     difference: float
     p: float
     p_documents: float | None = None
+    mark: str = ""  # what a cell shows where the model is significantly above this chance row
 
     @property
     def above(self) -> bool:
@@ -105,7 +106,7 @@ class Column:
 
     def marks(self, experiment: str) -> str:
         """† and ‡ where the model is significantly above majority and uniform."""
-        return "".join(MARKS[test.chance] for test in self.tests if test.model == experiment and test.above)
+        return "".join(test.mark for test in self.tests if test.model == experiment and test.above)
 
     def differences(self) -> list[tuple[str, str, float]]:
         """Every pair of ranked rows as (higher, lower, difference of point estimates), largest first."""
@@ -179,7 +180,8 @@ def analyse_column(results: Results, task: str, evaluation: str, metric: str, *,
     chance = {record.model: record.experiment for record, _ in present if record.model in MARKS}
     tested = [record.experiment for record, _ in present if record.model not in CHANCE] if test else []
     tests = chance_tests(reference, models, docs, bootstrap, metric=metric, scores=scores,
-                         comparisons=[(model, chance[name]) for model in tested for name in MARKS if name in chance])
+                         comparisons=[(model, chance[name], MARKS[name]) for model in tested for name in MARKS
+                                      if name in chance])
     return Column(task, evaluation, metric, bootstrap, len(order), len(set(docs)), scores, pairs, document_pairs, tests)
 
 
@@ -209,19 +211,19 @@ def pair_mdes(reference: Result, models: dict[str, list[list[str]]], docs: list[
 
 
 def chance_tests(reference: Result, models: dict[str, list[list[str]]], docs: list[str], bootstrap: Bootstrap, *,
-                 metric: str, scores: dict[str, float], comparisons: list[tuple[str, str]]) -> list[ChanceTest]:
-    """The two-sided paired permutation test of each (model, chance row), over paragraphs and, with
+                 metric: str, scores: dict[str, float], comparisons: list[tuple[str, str, str]]) -> list[ChanceTest]:
+    """The two-sided paired permutation test of each (model, chance row, its mark), over paragraphs and, with
     MIN_DOCUMENTS test documents or more, over whole documents; each level Holm-corrected over the comparisons."""
     gold, labels, poles = reference.gold, reference.labels, reference.f_avg_poles
-    keys = [f"{model} - {chance}" for model, chance in comparisons]
+    keys = [f"{model} - {chance}" for model, chance, _ in comparisons]
     raw = {key: paired_permutation_test(gold, models[model], models[chance], labels, bootstrap, metric=metric,
                                         poles=poles, alternative="two-sided")
-           for key, (model, chance) in zip(keys, comparisons)}
+           for key, (model, chance, _) in zip(keys, comparisons)}
     by_documents = {}
     if len(set(docs)) >= MIN_DOCUMENTS:
         by_documents = holm({key: document_permutation_test(gold, models[model], models[chance], docs, labels,
                                                             bootstrap, metric=metric, poles=poles)
-                             for key, (model, chance) in zip(keys, comparisons)})
+                             for key, (model, chance, _) in zip(keys, comparisons)})
     adjusted = holm(raw)
-    return [ChanceTest(model, chance, scores[model] - scores[chance], adjusted[key], by_documents.get(key))
-            for key, (model, chance) in zip(keys, comparisons)]
+    return [ChanceTest(model, chance, scores[model] - scores[chance], adjusted[key], by_documents.get(key), mark)
+            for key, (model, chance, mark) in zip(keys, comparisons)]

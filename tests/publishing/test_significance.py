@@ -49,6 +49,14 @@ def test_a_perfect_model_is_marked_above_majority_and_a_copy_of_majority_is_not(
     assert found.marks("majority") == "" and found.marks("uniform") == "", "chance rows are never tested"
 
 
+def test_chance_rows_are_known_by_their_model_whatever_the_experiment_is_called(build):
+    """An external data set's configs name their experiments freely (`multitarget_majority`)."""
+    found = column(build, ("my_majority", CONSTANT, "majority"), ("my_uniform", UNIFORM, "uniform"),
+                   ("perfect", PERFECT, None))
+    assert {(t.model, t.chance) for t in found.tests} == {("perfect", "my_majority"), ("perfect", "my_uniform")}
+    assert found.marks("perfect") == "†‡"
+
+
 def test_a_model_significantly_below_chance_gets_no_mark(build):
     wrong = [["b" if g == "a" else "c" if g == "b" else "a" for g in GOLD]]
     found = column(build, ("majority", CONSTANT, "majority"), ("wrong", wrong, None))
