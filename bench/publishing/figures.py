@@ -127,7 +127,7 @@ def _forest_rows(results: Results) -> tuple[list[tuple[float, Record]], float | 
     """The y position of every record: ranked ones in table order, then a separator (its position, None without
     corpus-informed records), their group's label on the two rows below it, then the corpus-informed ones."""
     rows: list[tuple[float, Record]] = [(float(i), record) for i, record in enumerate(results.ranked)]
-    informed = [record for record in results if record.corpus_informed]
+    informed = results.informed
     if not informed:
         return rows, None
     separator = float(len(rows))

@@ -49,8 +49,7 @@ def headline_table(results: Results, columns: dict[tuple[str, str, str], Column]
     rows: list[list[str]] = []
     bold: set[tuple[int, int]] = set()
     groups: dict[int, str] = {}
-    informed = [record for record in results if record.corpus_informed]
-    for group, records in ((None, results.ranked), (CORPUS_INFORMED_GROUP, informed)):
+    for group, records in ((None, results.ranked), (CORPUS_INFORMED_GROUP, results.informed)):
         present = [r for r in records if any(results.cell(r.experiment, task, e) for e in evaluations)]
         if group is not None and present:
             groups[len(rows)] = group

@@ -50,7 +50,7 @@ def headline_legend(results: Results, columns: dict[tuple[str, str, str], Column
         metrics={task: METRIC_TITLES.get(results.metric_of(task), results.metric_of(task)) for task in results.tasks},
         majority_silent=majority_silent, seen=[task for task in results.tasks if len(headline_metrics(results, task)) > 1],
         chance=[record.experiment for record in results.ranked if record.model in CHANCE],
-        informed=any(record.corpus_informed for record in results),
+        informed=bool(results.informed),
         confidence=" to ".join(sorted({f"{record.bootstrap.confidence:.0%}" for record in results})),
         tested=any(column.tests for column in columns.values()),
         resamples=counts({column.bootstrap.resamples for column in columns.values()}), alpha=ALPHA, power=POWER,

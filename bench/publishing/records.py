@@ -147,6 +147,11 @@ class Results:
         """The records a table ranks: all but those of corpus-informed models, which sit in a group of their own."""
         return [record for record in self.records if not record.corpus_informed]
 
+    @cached_property
+    def informed(self) -> list[Record]:
+        """The records of corpus-informed models, in table order: shown apart from the ranking, never ranked."""
+        return [record for record in self.records if record.corpus_informed]
+
     def best(self, task: str, evaluation: str) -> str | None:
         """The ranked experiment with the highest mean headline score in one cell (the first in table order on a
         tie): the model whose errors and confusions the pages show. A point estimate, not a tested winner."""

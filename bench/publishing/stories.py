@@ -43,7 +43,7 @@ def task_table(results: Results, task: str) -> str | None:
     """A task's per-story table: ranked models in table order, then the corpus-informed ones, then the number
     of test paragraphs per story; None where no model ran the evaluation."""
     metric = results.metric_of(task)
-    ordered: list[Record] = [*results.ranked, *(record for record in results if record.corpus_informed)]
+    ordered: list[Record] = [*results.ranked, *results.informed]
     found = [(record, result) for record in ordered if (result := results.cell(record.experiment, task, HEADLINE))]
     if not found or not found[0][1].folds:
         return None
