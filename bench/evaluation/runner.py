@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -251,8 +252,7 @@ def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky",
     any number of jobs and any backend.
     """
     from joblib import Parallel, delayed, parallel_config
-    if jobs == 0:
-        raise BenchError("--jobs must be a positive number of jobs, or -1 for one per core")
+    check_jobs(jobs, backend)
     results = []
     with parallel_config(backend=joblib_backend(backend), n_jobs=jobs):
         for p in plans:
@@ -274,6 +274,25 @@ def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky",
             if done is not None:
                 done(p, results[-1])
     return results
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the system reports one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def check_jobs(jobs: int, backend: str = "loky", flag: str = "--jobs") -> int:
+    """A number of parallel jobs, or -1 for one per core. On this machine (loky, threading, multiprocessing) at most
+    its usable cores: each worker costs memory, and more workers than cores only slow a run down. A Ray or Dask
+    cluster's size is its own."""
+    local = BACKENDS.get(backend) is None
+    cores = usable_cores()
+    if jobs == -1 or (jobs >= 1 and (not local or jobs <= cores)):
+        return jobs
+    bound = f"from 1 to {cores} (this machine's usable cores)" if local else "a positive number of jobs"
+    raise BenchError(f"{flag} must be {bound}, or -1 for one per core; got {jobs}")
 
 
 BACKENDS = {"loky": None, "threading": None, "multiprocessing": None, "ray": "ray", "dask": "dask[distributed]"}

@@ -1,11 +1,14 @@
 from pathlib import Path
 
+import pytest
+
 from bench.data.corpus import Corpus, Paragraph
 from bench.data.labels import LabelRow
 from bench.evaluation.config import Config
 from bench.evaluation.results import Fold, Result
-from bench.evaluation.runner import plan, run_plans, seen_classes
+from bench.evaluation.runner import check_jobs, plan, run_plans, seen_classes, usable_cores
 from bench.evaluation.tasks import Task
+from bench.files import BenchError
 
 STANCE = ("favor", "against", "none")
 
@@ -45,3 +48,16 @@ def test_seen_classes_are_those_every_testing_fold_trained_on():
     folds = [Fold("doc", [], [], 0, 0, test_classes=["a", "b"], unseen_classes=["b"]),
              Fold("doc", [], [], 0, 0, test_classes=["a", "c"], unseen_classes=[])]
     assert seen_classes(folds, ["a", "b", "c"]) == ["a", "c"]
+
+
+@pytest.mark.parametrize("jobs", [0, -2, usable_cores() + 1, 1000])
+def test_jobs_beyond_the_cores_are_refused(jobs):
+    with pytest.raises(BenchError, match=f"--jobs must be from 1 to {usable_cores()}.*got {jobs}"):
+        check_jobs(jobs)
+
+
+def test_jobs_on_a_cluster_are_not_bounded_by_this_machine():
+    assert check_jobs(1000, "dask") == 1000
+    assert check_jobs(-1) == -1
+    with pytest.raises(BenchError, match="positive number"):
+        check_jobs(0, "ray")
