@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.cli import main
 from bench.workflows.project import Project, scratch_copy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,3 +56,39 @@ def free_port():
             probe.bind(("127.0.0.1", 0))
             return probe.getsockname()[1]
     return find
+
+
+@pytest.fixture(scope="module")
+def ran_once(tmp_path_factory, copy_checkout):
+    """A checkout after a run of three cheap experiments, made once for the tests that start from one."""
+    project = copy_checkout(tmp_path_factory.mktemp("ran"))
+    configs = [str(project.experiments / f"{name}.yaml") for name in ("majority", "stratified", "tfidf")]
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    return project
+
+
+@pytest.fixture
+def ran(ran_once, tmp_path):
+    """A private copy of that checkout, so that there are records and tables to protect (or to change)."""
+    shutil.copytree(ran_once.root, tmp_path / "checkout")
+    return Project(tmp_path / "checkout")
+
+
+def files_under(root) -> dict[str, bytes]:
+    """Every file below a folder and its bytes: the snapshot that a refused command must leave as it was."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def refused(capsys):
+    """A function running bench that must fail with the message, with no traceback, and leave every file under
+    `watch` (default: the checkout) as it was; it gives the error output."""
+    def run(project, arguments, message, watch=None):
+        watch = watch or project.root
+        before = files_under(watch)
+        assert main(["--root", str(project.root), *arguments]) == 1
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+        assert files_under(watch) == before, "nothing may be written or changed"
+        return err
+    return run

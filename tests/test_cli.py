@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from bench.cli import main
-from bench.workflows.project import Project
 
 
 def test_end_to_end_run_on_the_seed_corpus(project, capsys):
@@ -159,22 +158,6 @@ def test_an_unwritable_output_folder_fails_before_any_work(project, tmp_path, ca
         capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def ran_once(tmp_path_factory, copy_checkout):
-    """A checkout after a run of three cheap experiments, made once for the tests that start from one."""
-    project = copy_checkout(tmp_path_factory.mktemp("ran"))
-    configs = [str(project.experiments / f"{name}.yaml") for name in ("majority", "stratified", "tfidf")]
-    assert main(["--root", str(project.root), "run", *configs]) == 0
-    return project
-
-
-@pytest.fixture
-def ran(ran_once, tmp_path):
-    """A private copy of that checkout, so that there are records and tables to protect (or to change)."""
-    shutil.copytree(ran_once.root, tmp_path / "checkout")
-    return Project(tmp_path / "checkout")
-
-
 def redescribe(config):
     """A change to a config that changes its record but none of its numbers."""
     config.write_text(re.sub(r"^description: .*$", "description: rerun", config.read_text(), flags=re.MULTILINE))
@@ -252,87 +235,72 @@ def test_the_multi_target_recipe_runs_and_prints_per_target_and_pooled_scores(tm
 
 # Bad input, round two: each case ends in `error: FILE:LINE: message`, exit 1, and no file written or changed.
 
-def files_under(root) -> dict:
-    from pathlib import Path
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
-
-
-def refused(project, capsys, arguments, message, watch=None):
-    """Run bench; it must fail with the message and leave every file under `watch` (the checkout) as it was."""
-    watch = watch or project.root
-    before = files_under(watch)
-    assert main(["--root", str(project.root), *arguments]) == 1
-    err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
-    assert files_under(watch) == before, "nothing may be written or changed"
-
-
 @pytest.mark.parametrize("name", ["../performance", "../../../../elsewhere/x", ".hidden", "a b", "x/y", ""])
-def test_a_config_name_must_be_a_plain_identifier(ran, capsys, tmp_path, name):
+def test_a_config_name_must_be_a_plain_identifier(ran, capsys, tmp_path, name, refused):
     config = ran.experiments / "zz_named.yaml"
     config.write_text(f"name: '{name}'\nmodel:\n  name: majority\n")
-    refused(ran, capsys, ["run"], f"zz_named.yaml:1: the experiment's name {name!r} must be letters, digits")
-    refused(ran, capsys, ["run", str(config), "--out", str(tmp_path / "o")], "must be letters, digits", tmp_path)
+    refused(ran, ["run"], f"zz_named.yaml:1: the experiment's name {name!r} must be letters, digits")
+    refused(ran, ["run", str(config), "--out", str(tmp_path / "o")], "must be letters, digits", tmp_path)
 
 
-def test_every_value_is_checked_before_any_record_is_rewritten(ran, capsys):
+def test_every_value_is_checked_before_any_record_is_rewritten(ran, capsys, refused):
     """A bad value fails before the first experiment: the records of the earlier configs (alphabetically first)
     stay as they were. tests/evaluation/test_config.py checks every value and model parameter this way."""
     config = ran.experiments / "zz_bad.yaml"
     config.write_text("model: {name: majority}\nbootstrap: {confidence: 95}\n")
-    refused(ran, capsys, ["run"], f"error: {config}:2: 'bootstrap.confidence' must be a number between 0 and 1")
+    refused(ran, ["run"], f"error: {config}:2: 'bootstrap.confidence' must be a number between 0 and 1")
 
 
-def test_two_configs_with_the_same_name_are_refused_naming_both_files(ran, capsys):
+def test_two_configs_with_the_same_name_are_refused_naming_both_files(ran, capsys, refused):
     (ran.experiments / "zz_copy.yaml").write_text("name: majority\nmodel:\n  name: tfidf\n")
-    refused(ran, capsys, ["run"], f"zz_copy.yaml: experiment name 'majority' is also the name of "
+    refused(ran, ["run"], f"zz_copy.yaml: experiment name 'majority' is also the name of "
                                   f"{ran.experiments / 'majority.yaml'}")
 
 
-def test_every_destination_is_checked_before_the_first_write(ran, capsys, tmp_path):
+def test_every_destination_is_checked_before_the_first_write(ran, capsys, tmp_path, refused):
     out = tmp_path / "out"
     out.mkdir()
     (out / "tables").write_text("a file where a folder must be")
     config = str(ran.experiments / "majority.yaml")
-    refused(ran, capsys, ["run", config, "--out", str(out)], f"{out / 'tables'} is a file, not a folder", tmp_path)
+    refused(ran, ["run", config, "--out", str(out)], f"{out / 'tables'} is a file, not a folder", tmp_path)
     shutil.rmtree(ran.results / "figures")
     (ran.results / "figures").write_text("a file where a folder must be")
-    refused(ran, capsys, ["run", config], f"{ran.results / 'figures'} is a file, not a folder")
+    refused(ran, ["run", config], f"{ran.results / 'figures'} is a file, not a folder")
     (ran.results / "figures").unlink()
     shutil.rmtree(ran.results / "tables")
     (ran.results / "tables" / "results.md").mkdir(parents=True)
-    refused(ran, capsys, ["run", config], f"{ran.results / 'tables' / 'results.md'}: is a folder, but a file must be")
+    refused(ran, ["run", config], f"{ran.results / 'tables' / 'results.md'}: is a folder, but a file must be")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
-def test_a_read_only_results_folder_is_refused_before_the_first_write(ran, capsys):
+def test_a_read_only_results_folder_is_refused_before_the_first_write(ran, capsys, refused):
     tables = ran.results / "tables"
     tables.chmod(0o555)
     try:
-        refused(ran, capsys, ["run", str(ran.experiments / "majority.yaml")], f"{tables}: cannot write here")
+        refused(ran, ["run", str(ran.experiments / "majority.yaml")], f"{tables}: cannot write here")
     finally:
         tables.chmod(0o755)
 
 
-def test_a_folder_even_root_cannot_write_in_is_refused_before_the_first_write(ran, capsys, tmp_path):
+def test_a_folder_even_root_cannot_write_in_is_refused_before_the_first_write(ran, capsys, tmp_path, refused):
     import tempfile
     try:
         with tempfile.TemporaryFile(dir="/sys"):
             pytest.skip("/sys is writable here")
     except OSError:
         pass
-    refused(ran, capsys, ["run", str(ran.experiments / "majority.yaml"), "--out", "/sys/bench-results"],
+    refused(ran, ["run", str(ran.experiments / "majority.yaml"), "--out", "/sys/bench-results"],
             "/sys: cannot write here")
 
 
-def test_run_check_refuses_a_config_outside_the_checkout(ran, capsys, tmp_path):
+def test_run_check_refuses_a_config_outside_the_checkout(ran, capsys, tmp_path, refused):
     outside = tmp_path / "mine.yaml"
     outside.write_text("model:\n  name: majority\n")
-    refused(ran, capsys, ["run", "--check", str(outside)], f"{outside}: `run --check` reruns the checkout's own configs")
+    refused(ran, ["run", "--check", str(outside)], f"{outside}: `run --check` reruns the checkout's own configs")
 
 
-def test_run_check_without_records_says_so(project, capsys):
-    refused(project, capsys, ["run", "--check"], "no committed records to check")
+def test_run_check_without_records_says_so(project, capsys, refused):
+    refused(project, ["run", "--check"], "no committed records to check")
 
 
 def test_run_check_removes_the_scratch_copies_of_killed_checks(monkeypatch, tmp_path):
