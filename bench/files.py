@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import csv
+import errno
+import fcntl
 import hashlib
 import io
 import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 BOM = "\ufeff"
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+LOCK_WAIT = 10.0  # seconds a writer waits for another bench command to finish writing the same folder
 
 
 class BenchError(Exception):
@@ -104,12 +109,17 @@ def nearest_existing(path: Path) -> Path:
     return path
 
 
-def check_destinations(paths: Iterable[Path]) -> None:
+def check_destinations(paths: Iterable[Path], inside: Path | None = None) -> None:
     """Fail before any work when a file could not be written where it goes; creates and changes nothing.
 
     Each path must not be a folder, and its nearest existing ancestor must be a folder one can create files in.
+    With `inside` (the checkout or the output folder), no path may reach outside it through a symbolic link.
     """
-    for path in map(Path, paths):
+    paths = [Path(p) for p in paths]
+    if inside is not None:
+        for path in paths:
+            check_inside(path, inside)
+    for path in paths:
         if path.is_dir():
             raise BenchError("is a folder, but a file must be written here", path)
         folder = nearest_existing(path.parent)
@@ -122,8 +132,61 @@ def check_destinations(paths: Iterable[Path]) -> None:
             raise BenchError(f"cannot write here: {err.strerror}", folder) from None
 
 
+def check_inside(path: Path, root: Path) -> None:
+    """Refuse to write through a symbolic link that leads out of `root` (the checkout or the output folder): a
+    link there must not make a bench command change files nobody asked it to."""
+    root = Path(os.path.abspath(root))
+    path = Path(os.path.abspath(path))
+    if not path.is_relative_to(root):
+        raise BenchError(f"is outside {root}; refusing to write there", path)
+    real_root = root.resolve()
+    current = root
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if not current.is_symlink():
+            continue
+        try:
+            target = current.resolve()
+        except (OSError, RuntimeError):
+            raise BenchError("is a symbolic link that cannot be followed (a loop?); refusing to write through it",
+                             current) from None
+        if not target.is_relative_to(real_root):
+            raise BenchError(f"is a symbolic link to {target}, outside {root}; refusing to write through it",
+                             current)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the write lock of the folder that holds `path` (creating the folder), so that two bench commands
+    writing there at once take turns: each re-reads the files under the lock before deciding what to write.
+
+    A second writer waits up to LOCK_WAIT seconds, then fails naming the file.
+    """
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError as err:
+        raise BenchError(f"cannot write: {err.strerror}", path) from None
+    try:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BenchError(f"another bench command is writing in {folder}; try again once it has "
+                                     "finished", path) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(descriptor)  # which releases the lock
+
+
 def atomic_write(path: Path, content: str | bytes) -> None:
-    """Write through a temporary file in the same folder, then rename, so readers never see half a file."""
+    """Write through a temporary file in the same folder, then rename, so readers never see half a file; a failed
+    write (a full disk) removes the temporary file and leaves the old file as it was."""
     path = Path(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
     try:
@@ -138,25 +201,69 @@ def atomic_write(path: Path, content: str | bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
+    except OSError as err:
+        Path(temporary).unlink(missing_ok=True)
+        raise BenchError(f"cannot write: {err.strerror}", path) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def append_jsonl(path: Path, row: dict) -> None:
-    """Append one row with a single write, then fsync: a killed process never loses a finished row."""
-    line = (json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+def append_jsonl(path: Path, *rows: dict) -> None:
+    """Append rows with one all-or-nothing write, then fsync: a killed process never loses a finished row, and a
+    failed write (a full disk) leaves the file exactly as it was.
+
+    A last line without its final newline (a hand edit) gets one first, so a new row never joins it.
+    """
+    if not rows:
+        return
+    data = dump_jsonl(rows).encode("utf-8")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, created = _open_for_append(path)
+        size = os.fstat(descriptor).st_size
     except OSError as err:
         raise BenchError(f"cannot write: {err.strerror}", path) from None
     try:
-        os.write(descriptor, line)
+        if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        _write_all(descriptor, data)
         os.fsync(descriptor)
+    except BaseException as err:
+        _undo_append(path, descriptor, size, created)
+        if isinstance(err, OSError):
+            raise BenchError(f"cannot write: {err.strerror}", path) from None
+        raise
     finally:
         os.close(descriptor)
+
+
+def _open_for_append(path: Path) -> tuple[int, bool]:
+    """A descriptor appending to the file, and whether this call created it (so a failure can remove it)."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_APPEND), False
+    except FileNotFoundError:
+        return os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o644), True
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Every byte, however many `os.write` takes at a time; a write that makes no progress is a full disk."""
+    view = memoryview(data)
+    while view:
+        written = os.write(descriptor, view)
+        if not written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
+def _undo_append(path: Path, descriptor: int, size: int, created: bool) -> None:
+    """Put the file back as it was before a failed append: cut it to its old size, or remove it if new."""
+    with suppress(OSError):  # the append's own error is the one to report
+        if created:
+            path.unlink(missing_ok=True)
+        else:
+            os.ftruncate(descriptor, size)
 
 
 def _umask() -> int:
