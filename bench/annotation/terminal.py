@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..data.corpus import Corpus, Paragraph
 from ..data.schema import Schema
-from ..files import append_jsonl
+from ..files import append_jsonl, locked
 
 HELP, BACK, SKIP, QUIT = "?", "b", "s", "q"
 WIDTH = 100
@@ -63,14 +63,15 @@ class Session:
         index = 0
         while index < len(fields):
             spec = fields[index]
-            choices = "  ".join(f"[{i}] {label}" for i, label in enumerate(spec.labels, start=1))
+            keys = {str(i): label for i, label in enumerate(spec.labels, start=1)}
+            choices = "  ".join(f"[{key}] {label}" for key, label in keys.items())
             target = f" toward {spec.target.rstrip('.')}" if spec.target else ""
             self.write(f"\n{spec.name}{target}:\n  {choices}\n"
                        f"  [{HELP}] guideline  [{BACK}] back  [{SKIP}] skip  [{QUIT}] quit > ")
             key = next(self.read_key, QUIT)
             self.write(key + "\n")
-            if key.isdigit() and 1 <= int(key) <= len(spec.labels):
-                answers[spec.name] = spec.labels[int(key) - 1]
+            if key in keys:
+                answers[spec.name] = keys[key]
                 index += 1
             elif key == HELP:
                 self.write(self.guideline(spec.name))
@@ -112,8 +113,10 @@ class Session:
         return f"\n--- {field_name} ---\n{definitions}\n{spec.guidance}\n---\n"
 
     def save(self, paragraph: Paragraph, answers: dict[str, str]) -> None:
-        """Append the paragraph's labels at once, so a killed session loses nothing finished."""
-        append_jsonl(self.path, {"id": paragraph.id, "sha256": paragraph.sha256, **answers})
+        """Append the paragraph's labels at once, so a killed session loses nothing finished; under the lock, so
+        another command writing the same file (a second session, an import) never interleaves with it."""
+        with locked(self.path):
+            append_jsonl(self.path, {"id": paragraph.id, "sha256": paragraph.sha256, **answers})
         self.done.add(paragraph.id)
 
 

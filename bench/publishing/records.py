@@ -12,7 +12,7 @@ from pathlib import Path
 from ..evaluation.config import Config
 from ..evaluation.results import CORPUS_INFORMED, Record, Result
 from ..evaluation.settings import SETTINGS
-from ..files import BenchError, atomic_write, check_name, dump_json, read_text
+from ..files import BenchError, atomic_write, check_inside, check_name, dump_json, read_text
 from ..models import MODELS, build_model
 from ..models.protocol import FoldSpecific
 
@@ -21,9 +21,11 @@ SAME_STORY = " (same story)"  # beside an evaluation where a story is on both si
 
 
 def write_record(records_dir: Path, config: Config, results: list[Result], origin: dict,
-                 dataset: dict | None = None) -> Path:
-    """The experiment's record, written whole or not at all."""
+                 dataset: dict | None = None, *, inside: Path | None = None) -> Path:
+    """The experiment's record, written whole or not at all, and never through a symbolic link out of `inside`
+    (the checkout or the output folder; by default the folder that holds the records folder)."""
     path = records_dir / f"{check_name(config.name, 'the experiment name')}.json"
+    check_inside(path, Path(records_dir).parent if inside is None else inside)
     record = Record(config.name, config.model, results, origin, bool(config.train_sizes), config.metric,
                     config.per_target, marks(config, origin), config.description, dataset)
     atomic_write(path, dump_json(record.to_json()))

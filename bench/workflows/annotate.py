@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from ..annotation.agreement import agreement, disputes
 from ..annotation.labelstudio import export_tasks, import_annotations, labelling_config, parse_user_map
 from ..annotation.terminal import Session, terminal_keys
 from ..data.corpus import Corpus
-from ..data.labels import GOLD, LabelRow, load_annotations, load_gold, read_label_file
-from ..files import BenchError, append_jsonl, atomic_write, dump_json
+from ..data.labels import LabelRow, load_annotations, load_gold, read_label_file
+from ..files import BenchError, append_jsonl, atomic_write, dump_json, locked
 from .project import Project
 
 
@@ -38,6 +39,10 @@ def report_agreement(project: Project) -> int:
 def label(project: Project, annotator: str, doc: Sequence[str] | None = None) -> int:
     """Label the paragraphs this annotator has not labelled yet, in the terminal."""
     schema, corpus = project.schema(), project.corpus()
+    known = [document.doc for document in corpus.documents]
+    unknown = [name for name in doc or () if name not in known]
+    if unknown:
+        raise BenchError(f"no such document (known: {', '.join(known)})", unknown[0])
     path = project.annotation_log(annotator)
     done = set()
     if path.exists():
@@ -121,24 +126,47 @@ def labelstudio_import(project: Project, export: str, annotator: str | None = No
 
 def adjudicate(project: Project, min_annotators: int = 2, resolve_id: str | None = None,
                choices: Sequence[str] = (), reason: str | None = None) -> int:
-    """Add agreed paragraphs to gold and list the conflicts, or resolve one conflict into gold."""
+    """Add agreed paragraphs to gold and list the conflicts, or resolve one conflict into gold.
+
+    Gold is read, decided on and appended to under its folder's lock, so two runs at once never add a row twice.
+    """
+    chosen = resolution_choices(resolve_id, choices, reason)
     schema, corpus = project.schema(), project.corpus()
-    gold_path = project.labels / GOLD
-    gold_ids = set(load_gold(project.labels, schema, corpus))
-    proposed, conflicts = adjudication.adjudicate(load_annotations(project.labels, schema, corpus), gold_ids, schema,
-                                                  corpus, min_annotators)
+    gold_path = project.gold_file()
+    with locked(gold_path):
+        gold_ids = set(load_gold(project.labels, schema, corpus))
+        proposed, conflicts = adjudication.adjudicate(load_annotations(project.labels, schema, corpus), gold_ids,
+                                                      schema, corpus, min_annotators)
+        if resolve_id:
+            if resolve_id in gold_ids:
+                raise BenchError(f"{resolve_id} already has a gold label; it is never overwritten", gold_path)
+            conflict = next((c for c in conflicts if c["id"] == resolve_id), None)
+            if conflict is None:
+                raise BenchError(f"{resolve_id} is not in dispute (see `bench adjudicate`)")
+            append_jsonl(gold_path, resolve(conflict, chosen, reason or "", schema))
+        else:
+            append_jsonl(gold_path, *proposed)
     if resolve_id:
-        if resolve_id in gold_ids:
-            raise BenchError(f"{resolve_id} already has a gold label; it is never overwritten", gold_path)
-        conflict = next((c for c in conflicts if c["id"] == resolve_id), None)
-        if conflict is None:
-            raise BenchError(f"{resolve_id} is not in dispute (see `bench adjudicate`)")
-        append_jsonl(gold_path, resolve(conflict, parse_choices(choices), reason or "", schema))
         print(f"resolved {resolve_id} into {gold_path}")
         return 0
-    for row in proposed:
-        append_jsonl(gold_path, row)
     print(f"{len(proposed)} paragraph(s) where the annotators agree added to {gold_path}")
+    print_conflicts(conflicts, corpus)
+    return 0
+
+
+def resolution_choices(resolve_id: str | None, choices: Sequence[str], reason: str | None) -> dict[str, str]:
+    """The `--set FIELD=LABEL` choices: only with `--resolve`, and one per field, so none is silently dropped."""
+    if not resolve_id and (choices or reason is not None):
+        raise BenchError(f"{'--set' if choices else '--reason'} needs --resolve ID: it decides one conflict")
+    fields = Counter(choice.split("=", 1)[0] for choice in choices if "=" in choice)
+    repeated = [name for name, count in fields.items() if count > 1]
+    if repeated:
+        raise BenchError(f"--set {repeated[0]} is given {fields[repeated[0]]} times; choose one label per field")
+    return parse_choices(choices)
+
+
+def print_conflicts(conflicts: list[dict], corpus: Corpus) -> None:
+    """Each conflict with its text, the disputed labels and the command that resolves it."""
     print(f"{len(conflicts)} paragraph(s) in conflict")
     paragraphs = corpus.by_id()
     for conflict in conflicts:
@@ -147,4 +175,3 @@ def adjudicate(project: Project, min_annotators: int = 2, resolve_id: str | None
             print(f"  {name}: " + ", ".join(f"{a}={label}" for a, label in given.items()))
         print(f"  resolve: bench adjudicate --resolve {conflict['id']} "
               + " ".join(f"--set {name}=LABEL" for name in conflict["disputed"]) + ' --reason "..."')
-    return 0

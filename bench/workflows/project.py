@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 from ..data.corpus import Corpus, load_corpus
-from ..data.labels import LabelRow, load_gold, validate
+from ..data.labels import GOLD, LabelRow, load_gold, validate
 from ..data.schema import Schema, load_schema
-from ..files import BenchError, check_name
+from ..files import BenchError, check_inside, check_name
 
 FINE_TUNING = "finetune"  # experiments too slow for the default run, in experiments/finetune/
 GPU = "gpu"  # experiments that need a GPU, in experiments/gpu/: run by `--all` only where one is present
@@ -29,8 +29,17 @@ class Project:
         self.readme = self.root / "README.md"
 
     def annotation_log(self, annotator: str) -> Path:
-        """An annotator's append-only label file; the id becomes a file name, so it is kept plain."""
-        return self.labels / "annotations" / f"{check_name(annotator, 'annotator id')}.jsonl"
+        """An annotator's append-only label file, to write to; the id becomes a file name, so it is kept plain,
+        and no symbolic link may carry the writes out of the checkout."""
+        path = self.labels / "annotations" / f"{check_name(annotator, 'annotator id')}.jsonl"
+        check_inside(path, self.root)
+        return path
+
+    def gold_file(self) -> Path:
+        """The adjudicated gold labels, to write to: never through a symbolic link out of the checkout."""
+        path = self.labels / GOLD
+        check_inside(path, self.root)
+        return path
 
     def schema(self) -> Schema:
         """The label scheme; a folder without GUIDELINES.md is no checkout."""

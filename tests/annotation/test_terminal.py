@@ -1,4 +1,7 @@
+import errno
+import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -8,7 +11,7 @@ import pytest
 pexpect = pytest.importorskip("pexpect")
 
 from bench.cli import main  # noqa: E402
-from bench.data.labels import load_annotations  # noqa: E402
+from bench.data.labels import load_annotations, read_label_file  # noqa: E402
 
 NEW_ARTICLE = """A Russian sailor deserts in Norway
 
@@ -122,3 +125,58 @@ def test_resolve_needs_a_label_for_every_disputed_field(with_new_article, capsys
     assert "choose a label for stance_defector, topic" in capsys.readouterr().err
     assert main([*root, "adjudicate", "--resolve", "005-02", "--set", "topic"]) == 1
     assert "--set takes FIELD=LABEL" in capsys.readouterr().err
+
+
+def label_from(project, monkeypatch, annotator, keys, doc="005"):
+    """`bench label` in this process, its key presses piped in."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(keys + "\n"))
+    return main(["--root", str(project.root), "label", "--annotator", annotator, "--doc", doc])
+
+
+def test_a_key_that_names_no_label_is_asked_again(with_new_article, monkeypatch, capsys):
+    assert label_from(with_new_article, monkeypatch, "a9", "²x0" "4133" "q") == 0
+    out = capsys.readouterr().out
+    assert "unknown key '²'" in out and "unknown key 'x'" in out and "1 paragraph(s) saved" in out
+    assert [row["kind"] for row in log(with_new_article, "a9")] == ["boilerplate"]
+
+
+def test_label_of_an_unknown_document_is_refused(project, monkeypatch, refused):
+    monkeypatch.setattr("sys.stdin", io.StringIO("4133\n"))
+    refused(project, ["label", "--annotator", "a9", "--doc", "999"],
+            "error: 999: no such document (known: 000, 001, 002, 003, 004)")
+
+
+def test_label_on_a_full_disk_saves_nothing_and_says_so(with_new_article, monkeypatch, refused):
+    write = os.write
+
+    def half_then_full(descriptor, data):
+        if half_then_full.called:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        half_then_full.called = True
+        return write(descriptor, bytes(data[: len(data) // 2]))
+
+    half_then_full.called = False
+    monkeypatch.setattr("os.write", half_then_full)
+    monkeypatch.setattr("sys.stdin", io.StringIO("4133\n"))
+    path = with_new_article.labels / "annotations" / "a1.jsonl"
+    refused(with_new_article, ["label", "--annotator", "a1", "--doc", "005"],
+            f"error: {path}: cannot write: No space left on device")
+
+
+def test_label_closes_a_last_line_left_without_its_newline(with_new_article, monkeypatch):
+    path = with_new_article.labels / "annotations" / "a1.jsonl"
+    path.write_text(path.read_text().rstrip("\n"))  # a hand edit
+    assert label_from(with_new_article, monkeypatch, "a1", "4133q") == 0
+    label_file = read_label_file(path, with_new_article.schema(), with_new_article.corpus(), revisions=True)
+    assert label_file.problems == [] and "005-01" in label_file.by_id()
+
+
+def test_label_refuses_an_annotator_file_linked_out_of_the_checkout(with_new_article, monkeypatch, tmp_path_factory,
+                                                                    refused):
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "a9.jsonl"
+    path = with_new_article.labels / "annotations" / "a9.jsonl"
+    path.symlink_to(elsewhere)
+    monkeypatch.setattr("sys.stdin", io.StringIO("4133\n"))
+    refused(with_new_article, ["label", "--annotator", "a9"], f"error: {path}: is a symbolic link to {elsewhere}, "
+                                                              f"outside {with_new_article.root}; refusing to write")
+    assert not elsewhere.exists()

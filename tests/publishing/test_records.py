@@ -74,3 +74,29 @@ def test_the_main_metric_is_f_avg_for_stance_unless_all_configs_name_one(build):
 
 def test_marked_labels_only_same_story_evaluations():
     assert marked("x", False) == "x (same story)" and marked("x", True) == "x" and marked("x", None) == "x"
+
+
+def test_a_record_on_a_full_disk_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    import errno
+    import os
+    path = write_record(tmp_path, Config("mine", "majority"), [], {})
+    before = path.read_bytes()
+
+    def full(descriptor):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("os.fsync", full)
+    with pytest.raises(BenchError, match="cannot write: No space left on device") as error:
+        write_record(tmp_path, Config("mine", "majority", description="new"), [], {})
+    assert error.value.path == str(path) and path.read_bytes() == before and list(tmp_path.iterdir()) == [path]
+
+
+def test_a_records_folder_linked_out_of_the_results_is_refused(tmp_path):
+    results, elsewhere = tmp_path / "results", tmp_path / "elsewhere"
+    results.mkdir()
+    elsewhere.mkdir()
+    (results / "records").symlink_to(elsewhere)
+    with pytest.raises(BenchError, match=f"is a symbolic link to {elsewhere}, outside {results}; refusing"):
+        write_record(results / "records", Config("mine", "majority"), [], {})
+    write_record(results / "records", Config("mine", "majority"), [], {}, inside=tmp_path)  # within the checkout
+    assert [p.name for p in elsewhere.iterdir()] == ["mine.json"]
