@@ -317,3 +317,18 @@ def joblib_backend(name: str) -> str:
     except OSError as err:  # an unreachable scheduler or cluster: dask raises OSError, Ray ConnectionError
         raise BenchError(f"the {name} backend could not connect: {err}") from None
     return name
+
+
+def trained_side_model(config: Config, task: Task, train: list[Example], evaluation: Evaluation,
+                       number: int) -> tuple[BaseEstimator, dict]:
+    """The model one fold fits on its training side, unfitted, and what its record says of the selection.
+
+    The config's model (one copy per target where it asks), seeded with its first seed, given its definitions,
+    the task's and the fold's name, with the grid's hyperparameters chosen by inner cross-validation on `train`.
+    """
+    model, grid = config_model(config)
+    fold_model = for_fold(model, config, task, evaluation, number, config.seeds[0])
+    if not grid:
+        return fold_model, {}
+    chosen, selection = remembered(select, fold_model, grid, train, config.folds)
+    return fold_model.set_params(**chosen), {"selection": selection}
