@@ -115,13 +115,24 @@ class Imported:
 
 
 def parse_user_map(text: str) -> dict[str, str]:
-    """`1=a3,two@example.org=a4`: Label Studio user (id or email) to annotator id."""
-    mapping = {}
+    """`1=a3,two@example.org=a4`: Label Studio user (id or email) to annotator id.
+
+    One pass per user: a user named twice, or two entries sharing an annotator id (two users merged into one
+    pass, or one user named by both id and email), is refused rather than resolved by order.
+    """
+    mapping: dict[str, str] = {}
     for pair in filter(None, (part.strip() for part in text.split(","))):
-        user, _, annotator = pair.partition("=")
-        if not user.strip() or not annotator.strip():
+        user, _, annotator = (part.strip() for part in pair.partition("="))
+        if not user or not annotator:
             raise BenchError(f"--annotator-map takes USER=ANNOTATOR pairs separated by commas, not {pair!r}")
-        mapping[user.strip()] = check_name(annotator.strip(), "annotator id")
+        if user in mapping:
+            raise BenchError(f"--annotator-map: user {user} is given twice ({user}={mapping[user]}, {pair}); "
+                             "give each Label Studio user once")
+        shared = next((other for other, given in mapping.items() if given == annotator), None)
+        if shared is not None:
+            raise BenchError(f"--annotator-map: {shared} and {user} both map to {annotator}; each Label Studio user's "
+                             "pass needs an annotator id of its own, and a user is named once, by id or by email")
+        mapping[user] = check_name(annotator, "annotator id")
     if not mapping:
         raise BenchError("--annotator-map is empty; give USER=ANNOTATOR pairs such as 1=a3,2=a4")
     return mapping
@@ -301,11 +312,15 @@ def _annotators(submitted: list[Submitted], annotator: str | None, user_map: dic
         return {user: str(annotator) for user in users}
     owners, unmapped = {}, []
     for user in users:
-        names = [user_map[key] for key in user if key in user_map]
-        if not names:
+        keys = [key for key in user if key in user_map]
+        if len(keys) > 1:
+            raise BenchError(f"--annotator-map: {' and '.join(keys)} are one Label Studio user (its id and email in "
+                             f"this export), mapped to {' and '.join(user_map[key] for key in keys)}; name the user "
+                             "once", path)
+        if not keys:
             unmapped.append(" / ".join(user) or "unknown")
         else:
-            owners[user] = names[0]
+            owners[user] = user_map[keys[0]]
     if unmapped:
         raise BenchError(f"--annotator-map has no annotator for Label Studio user(s) {', '.join(unmapped)}; the users "
                          f"in this export are {listed}", path)

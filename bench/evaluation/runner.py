@@ -117,7 +117,6 @@ def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Ev
     run made before its workers started (see `ngrams.prepare`).
     """
     ngrams.attach(shared)
-    model, grid = config_model(config)
     train, test = split(examples, evaluation.folds[number])
     if not train or not test:
         return None
@@ -126,11 +125,7 @@ def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Ev
     if len(train_labels) < 2:
         raise BenchError(f"{config.name}: {task.name} {evaluation.name}: the training rows of the fold testing "
                          f"{', '.join(fold.test[:5])}{' …' if len(fold.test) > 5 else ''} have a single class")
-    fold_model = for_fold(model, config, task, evaluation, number, config.seeds[0])
-    record: dict[str, Any] = {}  # what the fold chose and logged: its `selection`, each seed's `loss`
-    if grid:
-        chosen, record["selection"] = remembered(select, fold_model, grid, train, config.folds)
-        fold_model = fold_model.set_params(**chosen)
+    fold_model, record = trained_side_model(config, task, train, evaluation, number)  # record: `selection`, `loss`
     test_frame = frame(test)
     predictions = []
     for seed in config.seeds:
@@ -317,3 +312,18 @@ def joblib_backend(name: str) -> str:
     except OSError as err:  # an unreachable scheduler or cluster: dask raises OSError, Ray ConnectionError
         raise BenchError(f"the {name} backend could not connect: {err}") from None
     return name
+
+
+def trained_side_model(config: Config, task: Task, train: list[Example], evaluation: Evaluation,
+                       number: int) -> tuple[BaseEstimator, dict[str, Any]]:
+    """The model one fold fits on its training side, unfitted, and what its record says of the selection.
+
+    The config's model (one copy per target where it asks), seeded with its first seed, given its definitions,
+    the task's and the fold's name, with the grid's hyperparameters chosen by inner cross-validation on `train`.
+    """
+    model, grid = config_model(config)
+    fold_model = for_fold(model, config, task, evaluation, number, config.seeds[0])
+    if not grid:
+        return fold_model, {}
+    chosen, selection = remembered(select, fold_model, grid, train, config.folds)
+    return fold_model.set_params(**chosen), {"selection": selection}

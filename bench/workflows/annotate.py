@@ -6,6 +6,7 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..annotation import adjudication
 from ..annotation.adjudication import parse_choices, resolve
@@ -13,9 +14,12 @@ from ..annotation.agreement import agreement, disputes
 from ..annotation.labelstudio import export_tasks, import_annotations, labelling_config, parse_user_map
 from ..annotation.terminal import Session, terminal_keys
 from ..data.corpus import Corpus
-from ..data.labels import LabelRow, load_annotations, load_gold, read_label_file
-from ..files import BenchError, append_jsonl, atomic_write, dump_json, locked
+from ..data.labels import GOLD, LabelRow, load_annotations, load_gold, read_label_file
+from ..files import BenchError, append_jsonl, atomic_write, check_destinations, dump_json, locked
 from .project import Project
+
+if TYPE_CHECKING:
+    from ..evaluation.config import Config
 
 
 def report_agreement(project: Project) -> int:
@@ -57,52 +61,119 @@ def label(project: Project, annotator: str, doc: Sequence[str] | None = None) ->
     return 0
 
 
+# The folds of a pre-annotation: each document predicted by the model trained on the other documents' gold.
+PRE_ANNOTATION = "pre_annotation"
+
+
 def predict_cross_fitted(config_path: Path, project: Project, corpus: Corpus, gold: dict[str, LabelRow],
                          ids: Sequence[str]) -> tuple[dict[str, dict[str, str]], str]:
     """Labels for the given paragraphs from a config's model, each document's paragraphs predicted by a model
     trained on the gold paragraphs of the other documents only.
 
     A model that had trained on a paragraph's own gold label would pre-fill it unrealistically well (with
-    `--all`) and steer the annotator toward it. Returns the predictions by paragraph id and field, and the
-    model version that Label Studio shows.
+    `--all`) and steer the annotator toward it. Each document's model is the one `bench run` would fit on
+    that training side (runner.trained_side_model): the config's definitions, per-target copies and grid
+    selection included. Returns the predictions by paragraph id and field, and the model version that Label
+    Studio shows.
     """
-    from ..evaluation.config import load_config
+    from ..evaluation.runner import fit, trained_side_model
+    from ..evaluation.settings import Evaluation, Fold, split
     from ..evaluation.tasks import Example, build_examples, frame, tasks_from_schema
-    from ..models import build_model, configured
 
-    config = load_config(config_path)
+    config = _pre_annotating_config(config_path, project)
     tasks = tasks_from_schema(project.schema())
     paragraphs = corpus.by_id()
+    documents = list(dict.fromkeys(p.doc for p in corpus.paragraphs))
+    held_out = dict.fromkeys(paragraphs[i].doc for i in ids)
+    evaluation = Evaluation(PRE_ANNOTATION, "all", "all",
+                            tuple(Fold(tuple(d for d in documents if d != doc), (doc,)) for doc in held_out))
     predictions: dict[str, dict[str, str]] = {i: {} for i in ids}
     for name in config.tasks:
         task = tasks[name]
         examples = build_examples(task, corpus, gold, config.kinds)
-        for doc in dict.fromkeys(paragraphs[i].doc for i in ids):
-            train = [e for e in examples if e.doc != doc]
-            todo = [i for i in ids if paragraphs[i].doc == doc]
-            rows = [Example(i, doc, paragraphs[i].language, paragraphs[i].story, task.target or "", paragraphs[i].text,
-                            "") for i in todo]
-            model = configured(build_model(config.model, config.params), config.seeds[0], task.definitions)
-            for i, predicted in zip(todo, model.fit(frame(train), [e.label for e in train]).predict(frame(rows))):
+        for number, fold in enumerate(evaluation.folds):
+            train = split(examples, fold)[0]
+            if len({e.label for e in train}) < 2:
+                raise BenchError(f"{name}: the gold of the documents other than {fold.test[0]} has "
+                                 f"{'a single class' if train else 'no paragraph'}; --predict trains on it, so "
+                                 "label more documents first", project.labels / GOLD)
+            todo = [i for i in ids if paragraphs[i].doc == fold.test[0]]
+            rows = [Example(i, paragraphs[i].doc, paragraphs[i].language, paragraphs[i].story, task.target or "",
+                            paragraphs[i].text, "") for i in todo]
+            model, _ = trained_side_model(config, task, train, evaluation, number)
+            for i, predicted in zip(todo, fit(model, train).predict(frame(rows))):
                 predictions[i][name] = str(predicted)
     return predictions, f"{config.name}, each document predicted by a model trained on the other documents' gold"
+
+
+def _pre_annotating_config(config_path: Path, project: Project) -> Config:
+    """The --predict config, checked as `bench run` checks it, and refused where it cannot pre-annotate."""
+    from ..evaluation.config import known_names, load_config
+    from ..evaluation.tasks import tasks_from_schema
+    from ..models import build_model
+    from ..models.protocol import ChecksData
+
+    schema = project.schema()
+    config = load_config(config_path, known_names(tasks_from_schema(schema), schema.fields["kind"].labels))
+    if config.dataset is not None:
+        raise BenchError("--predict pre-annotates the benchmark's paragraphs, but this config runs on an external "
+                         "data set", config_path)
+    if isinstance(build_model(config.model, config.params), ChecksData):
+        raise BenchError(f"--predict trains the config's model on the other documents' gold, but {config.model} "
+                         "reads fixed predictions from a file, which cannot be trained; give a config whose model "
+                         "predicts the paragraphs itself", config_path)
+    return config
 
 
 def labelstudio_export(project: Project, out: str, config: str | None = None, include_labelled: bool = False,
                        predict: str | None = None) -> int:
     """Write Label Studio tasks (optionally pre-annotated by a model) and the matching labelling config."""
+    tasks_path, config_path = _export_destinations(project, Path(out), config, predict)
     schema, corpus = project.schema(), project.corpus()
     gold = load_gold(project.labels, schema, corpus)
     ids = [p.id for p in corpus.paragraphs if include_labelled or p.id not in gold]
     predictions, version = None, ""
     if predict:
         predictions, version = predict_cross_fitted(Path(predict), project, corpus, gold, ids)
-    tasks_path = Path(out)
-    config_path = Path(config) if config else tasks_path.with_suffix(".xml")
-    atomic_write(tasks_path, dump_json(export_tasks(corpus, schema, ids, predictions, version)))
+    tasks = dump_json(export_tasks(corpus, schema, ids, predictions, version))
+    atomic_write(tasks_path, tasks)
     atomic_write(config_path, labelling_config(schema))
     print(f"{len(ids)} task(s) written to {tasks_path}; labelling config in {config_path}")
     return 0
+
+
+def _export_destinations(project: Project, tasks_path: Path, config: str | None,
+                         predict: str | None) -> tuple[Path, Path]:
+    """The tasks file and the labelling config, each checked before any work: a place a file can be written,
+    two different files, and neither an existing file of the benchmark (corpus, labels, configs, results) nor
+    the --predict config."""
+    check_destinations([tasks_path])  # first: a folder such as `.` has no name to put `.xml` after
+    config_path = Path(config) if config else tasks_path.with_suffix(".xml")
+    check_destinations([config_path])
+    real = [(path, _real_path(path)) for path in (tasks_path, config_path)]
+    if real[0][1] == real[1][1]:
+        raise BenchError("the labelling config and the tasks file must be different files", config_path)
+    inputs = [(_real_path(folder), f"a file of the benchmark's {folder.name}/ folder")
+              for folder in (project.seeds, project.labels, project.experiments)]
+    if predict:
+        inputs.append((_real_path(Path(predict)), "the --predict config"))
+    for path, resolved in real:
+        if resolved.is_dir():
+            raise BenchError("is a folder, but a file must be written here", path)
+        if resolved.exists():
+            for place, what in inputs:
+                if resolved == place or resolved.is_relative_to(place):
+                    raise BenchError(f"would overwrite {what}; write the tasks and the labelling config elsewhere",
+                                     path)
+    return tasks_path, config_path
+
+
+def _real_path(path: Path) -> Path:
+    """The path with links and `..` resolved, so that two names of one file compare equal."""
+    try:
+        return path.resolve()
+    except (ValueError, OSError, RuntimeError):  # a NUL byte in the name; a loop of links
+        raise BenchError("not a valid file name", repr(str(path))) from None
 
 
 def labelstudio_import(project: Project, export: str, annotator: str | None = None,
@@ -114,13 +185,14 @@ def labelstudio_import(project: Project, export: str, annotator: str | None = No
         project.annotation_log(annotator)  # a bad id fails before the export is read
     users = parse_user_map(annotator_map) if annotator_map is not None else None
     imported = import_annotations(Path(export), corpus, schema, annotator, users)
+    logs = {name: project.annotation_log(name) for name in imported.rows}
+    check_destinations(logs.values())  # every annotator's file, before the first is appended to
     for line in imported.skipped:
         print(f"not imported: {line}")
     for name, rows in imported.rows.items():
-        path = project.annotation_log(name)
-        for row in rows:
-            append_jsonl(path, row)
-        print(f"{len(rows)} annotation(s) from {export} appended to {path}")
+        with locked(logs[name]):  # the annotators' folder: no other writer of labels/ appends meanwhile
+            append_jsonl(logs[name], *rows)  # all of one annotator's rows, or none
+        print(f"{len(rows)} annotation(s) from {export} appended to {logs[name]}")
     return 0
 
 

@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bench.annotation.labelstudio import export_tasks, import_annotations, labelling_config
+from bench.annotation.labelstudio import export_tasks, import_annotations, labelling_config, parse_user_map
 from bench.data.labels import load_gold, parse_row
 from bench.files import BenchError, sha256_text
 
@@ -200,6 +200,33 @@ def test_users_may_be_mapped_by_email_where_the_export_names_it(labelled, tmp_pa
         task["annotations"][0]["completed_by"] = {"id": 4, "email": "ann@example.org"}
     imported = import_annotations(write(tmp_path, export), corpus, schema, user_map={"ann@example.org": "a5"})
     assert list(imported.rows) == ["a5"] and len(imported.rows["a5"]) == len(IDS)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1=a3,2=a3", "--annotator-map: 1 and 2 both map to a3; each Label Studio user's pass needs an annotator id of "
+                  "its own"),
+    ("1=a3,1=a4", "--annotator-map: user 1 is given twice (1=a3, 1=a4); give each Label Studio user once"),
+    ("1=a3, 1 = a3", "--annotator-map: user 1 is given twice"),
+    ("4=a5,ann@example.org=a5", "--annotator-map: 4 and ann@example.org both map to a5"),
+])
+def test_labelstudio_map_refuses_a_user_twice_or_two_users_in_one_pass(text, message):
+    with pytest.raises(BenchError) as caught:
+        parse_user_map(text)
+    assert str(caught.value).startswith(message)
+
+
+def test_labelstudio_map_refuses_one_user_named_by_both_id_and_email(labelled, tmp_path):
+    """Where the export gives a user's id and email, a map naming both would pick one by order: refused."""
+    corpus, schema, tasks, labels = labelled
+    export = ls_export(tasks, labels)
+    for task in export:
+        task["annotations"][0]["completed_by"] = {"id": 4, "email": "ann@example.org"}
+    path = write(tmp_path, export)
+    with pytest.raises(BenchError) as caught:
+        import_annotations(path, corpus, schema, user_map=parse_user_map("ann@example.org=a5,4=a6"))
+    assert str(caught.value) == (f"{path}: --annotator-map: 4 and ann@example.org are one Label Studio user (its id "
+                                 "and email in this export), mapped to a6 and a5; name the user once")
+    assert list(import_annotations(path, corpus, schema, user_map=parse_user_map("4=a6")).rows) == ["a6"]
 
 
 def test_json_min_gives_the_rows_of_the_json_export(labelled, tmp_path):
