@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from ..files import atomic_write, dump_json, read_text
+from ..files import BenchError, atomic_write, dump_json, read_text
 from .tables import markdown_table
 
 # How a figure's peak memory was measured; figures measured before `bench perf` summed PSS carry no name.
@@ -56,9 +56,24 @@ PERFORMANCE = "performance.json"  # inside the results folder
 
 
 def read_performance(results_dir: Path) -> dict:
-    """The measured figures so far; a part that is not measured again keeps them."""
+    """The measured figures so far; a part that is not measured again keeps them. They are read, and their tables
+    made, before anything is measured, so that a malformed or hand-edited file fails at once, not after the work."""
     path = results_dir / PERFORMANCE
-    return json.loads(read_text(path)) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        found = json.loads(read_text(path))
+    except json.JSONDecodeError as err:
+        raise BenchError(f"malformed JSON: {err.msg}", path, err.lineno) from None
+    if not isinstance(found, dict):
+        raise BenchError("must be a JSON object of measured figures, as `bench perf` writes it", path)
+    try:
+        performance_tables(found)
+    except KeyError as err:
+        raise BenchError(f"missing key {err.args[0]!r}", path) from None
+    except (LookupError, TypeError, ValueError, ArithmeticError, AttributeError) as err:  # a value of the wrong kind
+        raise BenchError(f"not the figures `bench perf` writes: {err}", path) from None
+    return found
 
 
 def write_performance(results_dir: Path, result: dict) -> Path:

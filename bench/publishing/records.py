@@ -44,11 +44,30 @@ def marks(config: Config, origin: dict) -> list[str]:
     return found
 
 
+RECORD_KEYS = {"experiment": str, "model": str, "results": list}  # what sorting and every table read first
+
+
 def read_record(path: Path) -> Record:
+    """One record; a truncated or hand-edited one is an error naming the file (and the line, where the JSON is
+    malformed), before any output is made from it."""
     try:
-        return Record.from_json(json.loads(read_text(path)))
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as err:
         raise BenchError(f"malformed record: {err.msg}", path, err.lineno) from None
+    if not isinstance(data, dict):
+        raise BenchError("a record must be a JSON object, as `bench run` writes it", path)
+    for key, kind in RECORD_KEYS.items():
+        if key not in data:
+            raise BenchError(f"missing key {key!r}", path)
+        if not isinstance(data[key], kind):
+            raise BenchError(f"{key!r} must be a JSON {'string' if kind is str else 'list'}, not {data[key]!r:.40}",
+                             path)
+    try:
+        return Record.from_json(data)
+    except KeyError as err:  # a result, fold, score or prediction without one of its keys
+        raise BenchError(f"missing key {err.args[0]!r} in one of its results", path) from None
+    except (TypeError, AttributeError, ValueError) as err:  # a value of the wrong kind in one of its results
+        raise BenchError(f"not a record as `bench run` writes it: {err}", path) from None
 
 
 def load_records(records_dir: Path) -> tuple[Results, Results]:

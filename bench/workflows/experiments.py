@@ -192,15 +192,19 @@ def inner_check(project: Project, config_path: str, setting: str = "leave_one_st
     from ..evaluation.settings import split
     from ..files import atomic_write, dump_json
 
+    check_inner_check(setting, seeds, out)
     found = plan_experiments(project, [Path(config_path)])[0]
     config = found.config
     if not config.grid:
         raise BenchError("the config has no `grid`, so there is no inner selection to check", config_path)
+    units = [(task, examples, evaluation) for task, examples, evaluation, size in found.units
+             if evaluation.setting == setting and size is None]
+    if not units:
+        runs = ", ".join(dict.fromkeys(evaluation.setting for _, _, evaluation, _ in found.units))
+        raise BenchError(f"the config does not run the setting {setting!r} (it runs: {runs})", config_path)
     model, grid = config_model(config)
     rows = []
-    for task, examples, evaluation, size in found.units:
-        if evaluation.setting != setting or size is not None:
-            continue
+    for task, examples, evaluation in units:
         for number, fold in enumerate(evaluation.folds):
             train = split(examples, fold)[0]
             for seed in seeds:
@@ -226,3 +230,18 @@ def inner_check(project: Project, config_path: str, setting: str = "leave_one_st
                                            "rows": rows, "provenance": provenance(project.root, found.data_sha256,
                                                                                   config)}))
     return 0
+
+
+def check_inner_check(setting: str, seeds: Sequence[int], out: str | None) -> None:
+    """The setting, the seeds and the file to write, checked before the data is read and anything computed."""
+    from ..evaluation.config import seed_value
+    from ..evaluation.settings import SETTINGS
+    from ..models.registry import MAX_SEED
+
+    if setting not in SETTINGS:
+        raise BenchError(f"unknown setting {setting!r} (known: {', '.join(SETTINGS)})")
+    bad = [seed for seed in seeds if not seed_value(seed)]
+    if bad:
+        raise BenchError(f"--seeds must be integers from 0 to {MAX_SEED}; got {bad[0]}")
+    if out:
+        check_destinations([Path(out)])

@@ -9,11 +9,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-from ..data.synthetic import MULTITARGET_COLUMNS, multitarget_rows, synthetic_project
-from ..files import BenchError
-from ..publishing.performance import ANALYSIS_ONCE, CLASSIFIER_FITS, performance_tables, read_performance, write_performance
+from ..data.synthetic import MULTITARGET_COLUMNS, PARAGRAPHS_PER_DOCUMENT, multitarget_rows, synthetic_project
+from ..evaluation.runner import check_jobs
+from ..files import BenchError, check_destinations
+from ..publishing.performance import (
+    ANALYSIS_ONCE,
+    CLASSIFIER_FITS,
+    PERFORMANCE,
+    performance_tables,
+    read_performance,
+    write_performance,
+)
 from ..publishing.readme import update_readme
 from .project import Project, scratch_copy
 
@@ -23,7 +32,8 @@ def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
     out = subprocess.run([sys.executable, "-m", f"{__package__}.measure_command", *command], capture_output=True,
                          text=True, env=env, check=False)
     if out.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed: {out.stderr.strip()}")
+        said = out.stderr.strip().splitlines()
+        raise BenchError(f"`{' '.join(command)}` failed: {said[-1] if said else f'exit code {out.returncode}'}")
     seconds, kib = out.stdout.split()
     return float(seconds), int(kib) / 1024
 
@@ -57,6 +67,11 @@ def run_benchmarks(root: Path, repeats: int = 3, fine_tuning: bool = True) -> di
 
 
 SCALE_SIZES = (1_000, 10_000, 100_000)
+# Two synthetic documents, each its own story: the least from which leave_one_story_out makes folds whose training
+# sides hold a whole document (ten paragraphs); with fewer, a training side may have a single class.
+MIN_SCALE_SIZE = 2 * PARAGRAPHS_PER_DOCUMENT
+SCALE_CONFIG = Path("experiments", "tfidf.yaml")
+PER_TARGET_CONFIG = Path("experiments", "examples", "multitarget_svm_per_target.yaml")
 SCALE_EXPERIMENT = {"settings": ["leave_one_story_out"], "folds": 5}
 # The same experiment as the per-fold scikit-learn Pipeline: TfidfVectorizer analysing the texts at every fit.
 NAIVE_PARAMS = {"features__word__shared_analysis": False, "features__char__shared_analysis": False}
@@ -67,7 +82,7 @@ def scale_config(root: Path, naive: bool = False) -> str:
     """The benchmark's TF-IDF experiment over all three tasks with its fixed parameters, in the leave_one_story_out
     setting with five grouped folds; `naive`: as the per-fold Pipeline that analyses the texts at every fit."""
     import yaml
-    config = yaml.safe_load((root / "experiments" / "tfidf.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((root / SCALE_CONFIG).read_text(encoding="utf-8"))
     config["model"].pop("grid", None)
     config.update(SCALE_EXPERIMENT, description="The TF-IDF experiment on a synthetic corpus, for measuring scale.")
     if naive:
@@ -157,7 +172,7 @@ def run_per_target(root: Path, posts: int = PER_TARGET_POSTS, repeats: int = 3) 
             writer.writeheader()
             writer.writerows(multitarget_rows(posts))
         config = Path(scratch) / "per_target.yaml"
-        shutil.copy(root / "experiments" / "examples" / "multitarget_svm_per_target.yaml", config)
+        shutil.copy(root / PER_TARGET_CONFIG, config)
         bench = [*BENCH, "--root", str(root), "run", str(config), "--out", str(Path(scratch) / "out")]
         plain = [sys.executable, "-m", f"{__package__}.plain_per_target", str(data)]
         timings = {name: sorted(measure(command)[0] for _ in range(repeats))
@@ -188,29 +203,55 @@ def run_language_model(project: Project, paragraphs: int = LANGUAGE_MODEL_PARAGR
 
 
 PARTS = ("commands", "per_target", "scale", "language_model")
+PART_CONFIGS = {"per_target": PER_TARGET_CONFIG, "scale": SCALE_CONFIG}  # the checkout's configs a part runs
+PART_EXTRAS = {"language_model": ("models", ("torch", "transformers", "tokenizers"))}  # optional packages a part needs
 
 
-def perf(project: Project, only: list[str] | None = None, repeats: int = 3, no_fine_tuning: bool = False,
-         sizes: list[int] | None = None, jobs: int = 2) -> int:
-    """Measure the commands, the per-target run, the scale benchmark and the language model's cost, or only
-    the parts named; a part not measured keeps its earlier figures."""
-    parts = only or PARTS
+def check_perf(project: Project, parts: Sequence[str], repeats: int, sizes: Sequence[int], jobs: int) -> None:
+    """Every argument, input and destination checked before the first measurement, so that a refused `bench perf`
+    stops at once rather than minutes into its work."""
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
         raise BenchError(f"unknown part(s) {', '.join(unknown)} (known: {', '.join(PARTS)})")
     if importlib.util.find_spec("psutil") is None:  # measure_command reads the process tree's memory through it
         raise BenchError("bench perf needs the optional `perf` dependencies: pip install -e '.[perf]'")
+    for part, (extra, modules) in PART_EXTRAS.items():
+        if part in parts and any(importlib.util.find_spec(module) is None for module in modules):
+            raise BenchError(f"the {part} part needs the optional `{extra}` dependencies: pip install -e '.[{extra}]'")
+    if repeats < 1:
+        raise BenchError(f"--repeats must be at least 1; got {repeats}")
+    project.valid_gold(project.schema(), project.corpus())  # a folder that is no checkout fails here
+    for part, config in PART_CONFIGS.items():
+        if part in parts and not (project.root / config).is_file():
+            raise BenchError(f"not found, and the {part} part runs it", project.root / config)
+    if "scale" in parts:
+        check_jobs(jobs, flag="--jobs")
+        if any(size < MIN_SCALE_SIZE for size in sizes):
+            raise BenchError(f"--sizes must each be at least {MIN_SCALE_SIZE} paragraphs (two synthetic documents, "
+                             f"so that leave_one_story_out has folds); got {min(sizes)}")
+    check_destinations([project.results / PERFORMANCE, project.readme])
+
+
+def perf(project: Project, only: list[str] | None = None, repeats: int = 3, no_fine_tuning: bool = False,
+         sizes: list[int] | None = None, jobs: int = 2) -> int:
+    """Measure the commands, the per-target run, the scale benchmark and the language model's cost, or only
+    the parts named; a part not measured keeps its earlier figures.
+
+    The figures are saved before the README is updated: should that write fail, the measurements are kept."""
+    parts = only or PARTS
+    sizes = sizes or list(SCALE_SIZES)
+    check_perf(project, parts, repeats, sizes, jobs)
     result = read_performance(project.results)
     if "commands" in parts:
         result.update(run_benchmarks(project.root, repeats, not no_fine_tuning))
     if "per_target" in parts:
         result["per_target"] = run_per_target(project.root, repeats=repeats)
     if "scale" in parts:
-        result["scale"] = run_scale(project.root, sizes or SCALE_SIZES, jobs)
+        result["scale"] = run_scale(project.root, sizes, jobs)
     if "language_model" in parts:
         result["language_model"] = run_language_model(project)
-    write_performance(project.results, result)
     table = performance_tables(result)
+    write_performance(project.results, result)
     update_readme(project.readme, "performance", table)
     print(table, end="")
     return 0

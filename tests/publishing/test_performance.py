@@ -1,4 +1,9 @@
-from bench.publishing.performance import performance_table, scale_table
+import re
+
+import pytest
+
+from bench.files import BenchError
+from bench.publishing.performance import PERFORMANCE, performance_table, read_performance, scale_table
 
 
 def test_the_commands_table_says_how_its_memory_was_measured():
@@ -38,3 +43,22 @@ def test_the_profile_line_gives_each_part_s_share_and_the_ratio_the_fits_and_one
     assert "classifier fits (LogisticRegression.fit) 60.0 s (60%); text analysis, once per corpus 10.0 s (10%)" in table
     assert "everything else (reading, planning, writing) 30.0 s (30%)" in table
     assert "are 70% of it: alone they would take 0.32 × the naive run's time at this size, against the 0.45" in table
+
+
+@pytest.mark.parametrize(("text", "message", "line"), [
+    ('{\n"commands": }\n', "malformed JSON: Expecting value", 2),
+    ("[1, 2]\n", "must be a JSON object of measured figures, as `bench perf` writes it", None),
+    ('{"commands": {}}\n', "missing key 'machine'", None),
+    ('{"per_target": {"rows": 3, "repeats": 1, "bench_seconds_median": 1, "plain_seconds_median": 0}}\n',
+     "not the figures `bench perf` writes: division by zero", None),
+])
+def test_earlier_figures_that_are_not_what_perf_writes_name_the_file(tmp_path, text, message, line):
+    (tmp_path / PERFORMANCE).write_text(text, encoding="utf-8")
+    with pytest.raises(BenchError, match=re.escape(message)) as raised:
+        read_performance(tmp_path)
+    assert raised.value.path == str(tmp_path / PERFORMANCE) and raised.value.line == line
+
+
+def test_no_earlier_figures_read_as_none_and_the_committed_ones_as_they_are(tmp_path, repo):
+    assert read_performance(tmp_path) == {}
+    assert {"commands", "scale"} <= set(read_performance(repo.results))

@@ -1,4 +1,6 @@
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +33,44 @@ def test_a_malformed_record_names_its_line(tmp_path):
     with pytest.raises(BenchError, match="malformed record") as raised:
         load_records(tmp_path)
     assert raised.value.line == 2
+
+
+def a_written_record(folder, build) -> tuple[Path, dict]:
+    path = write_record(folder, Config("mine", "tfidf"), [build.result(HEADLINE, ["a", "b"], [["a", "a"]])], {})
+    return path, json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("key", ["experiment", "model", "results"])
+def test_a_record_without_a_key_the_tables_need_is_an_error_naming_the_file(tmp_path, build, key):
+    path, record = a_written_record(tmp_path, build)
+    del record[key]
+    path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(BenchError) as raised:
+        load_records(tmp_path)
+    assert str(raised.value) == f"{path}: missing key {key!r}"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda record: record.update(model=5), "'model' must be a JSON string, not 5"),
+    (lambda record: record.update(results={"a": 1}), "'results' must be a JSON list, not {'a': 1}"),
+    (lambda record: record["results"][0].pop("scores"), "missing key 'scores' in one of its results"),
+    (lambda record: record["results"][0]["predictions"][0].pop("gold"), "missing key 'gold' in one of its results"),
+    (lambda record: record["results"].append("a result"), "not a record as `bench run` writes it: string indices"),
+])
+def test_a_hand_edited_record_is_an_error_naming_the_file(tmp_path, build, change, message):
+    path, record = a_written_record(tmp_path, build)
+    change(record)
+    path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(BenchError, match=re.escape(message)) as raised:
+        load_records(tmp_path)
+    assert raised.value.path == str(path)
+
+
+@pytest.mark.parametrize("text", ["[]", '"a record"', "null"])
+def test_a_record_that_is_no_json_object_is_an_error(tmp_path, text):
+    (tmp_path / "bad.json").write_text(text, encoding="utf-8")
+    with pytest.raises(BenchError, match="bad.json: a record must be a JSON object, as `bench run` writes it"):
+        load_records(tmp_path)
 
 
 def test_a_cell_is_the_result_the_record_holds(committed, repo):

@@ -107,3 +107,53 @@ def test_a_real_dask_scheduler_gives_the_records_of_a_local_run(project, tmp_pat
     assert local.returncode == 0 and remote.returncode == 0, remote.stderr[-2000:]
     first, second = (json.loads((tmp_path / run / "records" / "stratified.json").read_text()) for run in ("local", "remote"))
     assert first["results"] == second["results"]
+
+
+# Bad input to inner-check and report: one `error:` line, exit 1, no file written, and no fold computed.
+
+@pytest.fixture
+def inner_config(project, monkeypatch):
+    """A config with a grid, as inner-check needs; selecting fails the test, since a refusal must come first."""
+    import bench.evaluation.selection as selection
+
+    def selected(*args, **kwargs):
+        raise AssertionError("inner-check computed before refusing")
+    monkeypatch.setattr(selection, "select", selected)
+    config = project.experiments / "svm_check.yaml"
+    config.write_text("model: {name: svm, grid: {classifier__C: [0.1, 1]}}\ntasks: [stance_war]\n"
+                      "settings: [leave_one_story_out]\n", encoding="utf-8")
+    return config
+
+
+def test_inner_check_refuses_a_folder_as_out_before_computing(project, inner_config, tmp_path, refused):
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    refused(project, ["inner-check", str(inner_config), "--out", str(folder)],
+            f"error: {folder}: is a folder, but a file must be written here\n", tmp_path)
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_inner_check_refuses_a_seed_numpy_does_not_take(project, inner_config, refused, seed):
+    refused(project, ["inner-check", str(inner_config), "--seeds", "0", seed],
+            f"error: --seeds must be integers from 0 to {2**32 - 1}; got {seed}\n")
+
+
+def test_inner_check_refuses_an_unknown_setting_naming_the_known(project, inner_config, refused):
+    from bench.evaluation.settings import SETTINGS
+    refused(project, ["inner-check", str(inner_config), "--setting", "nonexistent"],
+            f"error: unknown setting 'nonexistent' (known: {', '.join(SETTINGS)})\n")
+
+
+def test_inner_check_refuses_a_setting_the_config_does_not_run(project, inner_config, refused):
+    refused(project, ["inner-check", str(inner_config), "--setting", "in_language"],
+            f"error: {inner_config}: the config does not run the setting 'in_language' (it runs: leave_one_story_out)\n")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "model"}), ": missing key 'model'\n"),
+    (lambda text: "\n".join(text.splitlines()[:3]), ":3: malformed record: Expecting property name"),  # cut off
+])
+def test_report_refuses_a_hand_edited_or_truncated_record_naming_it(project, refused, change, message):
+    path = write_record(project.records, Config("majority", "majority"), [], {})
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    refused(project, ["report"], f"error: {path}{message}")
