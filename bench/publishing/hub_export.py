@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import inspect
+import io
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -16,7 +20,7 @@ from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD, Schema
 from ..evaluation.settings import SETTINGS, evaluations, split
 from ..evaluation.tasks import build_examples, tasks_from_schema
-from ..files import BenchError, atomic_write, nearest_existing
+from ..files import BenchError, atomic_write, nearest_existing, read_text
 from .prose import headline_of
 from .records import Results
 from .tables import agreement_table
@@ -26,6 +30,10 @@ PARAGRAPHS, STANCE, FOLDS, ALIGNMENT = "paragraphs", "stance", "folds", "alignme
 WHOLE = "full"  # the one split of the folds and alignment configs ("all" is reserved by `datasets`)
 REBUILD = "rebuild_texts.py"  # a text-free export's script: the module of that name here, filled in
 MARKER = ".deserter-bench-export"
+MARKER_TEXT = ("Written by `bench export-hf`, with the files listed below. The next export replaces them, and refuses "
+               "while the folder holds any other file.\n")
+STAGING, BACKUP = "export-new", "export-old"  # beside OUT, `.OUT.export-new-*` is an export being written, and
+# `.OUT.export-old-*` the earlier one being replaced
 LICENSE_FILE = "LICENSE.md"  # what the card's `license_link` names, as the Hub asks with `license: other`
 LICENCE = """The labels and the code are released under the MIT licence. The texts are excerpts of news articles whose
 copyright stays with their publishers; they are shared unedited for non-commercial research on text
@@ -141,15 +149,23 @@ def data_path(config: str, language: str) -> str:
     return f"{config}/{language}-00000-of-00001.parquet"
 
 
-def write_parquet(rows: list[dict], config: str, schema: Schema, path: Path) -> None:
-    """One split of one config as Parquet, with its ClassLabel features."""
+def parquet_bytes(rows: list[dict], config: str, schema: Schema) -> bytes:
+    """One split of one config as Parquet, with its ClassLabel features, kept in memory until the export is written."""
     from datasets import Dataset, disable_progress_bars
 
     disable_progress_bars()
     columns = {name: [row[name] for row in rows] for name in features(config, schema)}
-    dataset = Dataset.from_dict(columns, features=features(config, schema))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    dataset.to_parquet(str(path))
+    buffer = io.BytesIO()
+    Dataset.from_dict(columns, features=features(config, schema)).to_parquet(buffer)
+    return buffer.getvalue()
+
+
+def parquet_tables(rows: dict[str, list[dict]], folds: list[dict], alignment: list[dict]) -> dict[str, tuple[str, list]]:
+    """Each Parquet file of the export (its path) with its config and rows: one per config and language, then the
+    folds and the alignment whole."""
+    tables = {data_path(config, language): (config, [r for r in found if r["language"] == language])
+              for config, found in rows.items() for language in sorted({r["language"] for r in found})}
+    return {**tables, data_path(FOLDS, WHOLE): (FOLDS, folds), data_path(ALIGNMENT, WHOLE): (ALIGNMENT, alignment)}
 
 
 def data_limits(corpus: Corpus, rows: dict[str, list[dict]], schema: Schema, languages: list[str]) -> list[str]:
@@ -240,48 +256,167 @@ def check_card(text: str) -> None:
 
 def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema, *, records: Results,
            agreement: dict, alignment: Sequence[Link] = (), texts: bool = True) -> list[Path]:
-    """Write the release folder through a temporary sibling, so a failed export leaves the old one intact.
+    """Write the release folder, built beside it first, so a failed or killed export leaves the old one intact.
 
-    Without `texts`, every text is left empty (ids, hashes and labels stay) and the folder gains a script that
-    rebuilds the texts from a user's own copies of the articles, for publishers who cannot redistribute them.
+    Without `texts`, every text is left empty (ids, hashes and labels stay; the card's example too) and the folder
+    gains a script that rebuilds the texts from a user's own copies of the articles, for publishers who cannot
+    redistribute them.
     """
     out = Path(out).resolve()  # `export-hf .` must stage beside the folder, not inside it
+    rows = config_rows(corpus, gold, schema)
+    if not texts:
+        rows = {config: [{**row, "text": None} for row in found] for config, found in rows.items()}
+    tables = parquet_tables(rows, fold_rows(corpus, gold, schema), alignment_rows(list(alignment)))
+    extra = {} if texts else {REBUILD: rebuild_script(corpus)}
+    check_destination(out, [*tables, "README.md", LICENSE_FILE, *extra])
+    text = card(corpus, rows, schema, records, agreement, texts)
+    check_card(text)
+    files = {path: parquet_bytes(found, config, schema) for path, (config, found) in tables.items()}
+    replace_export(out, {**files, **extra, "README.md": text, LICENSE_FILE: LICENCE})
+    return release_files(out)
+
+
+def check_destination(out: Path, names: list[str]) -> None:
+    """OUT is new, empty, or an earlier export holding nothing but the files an export writes: anything else there
+    (notes, copies of the articles, a `.git`) would go with the old export, so it is refused, never deleted."""
     if out.exists() and not out.is_dir():
         raise BenchError("is a file; export-hf writes a folder", out)
-    if out.exists() and any(out.iterdir()) and not is_export(out):
+    if not out.is_dir() or all(unfinished(entry.name) == MARKER for entry in out.iterdir()):
+        return  # new, or empty but for a marker that a kill cut short
+    if not is_export(out):
         raise BenchError("output folder is not empty and holds no earlier export; choose another", out)
+    foreign = first_foreign(out, {*names, MARKER, REBUILD, *written_by(out)})
+    if foreign:
+        raise BenchError("not written by export-hf; move it away or export to another folder", foreign)
+
+
+def written_by(folder: Path) -> list[str]:
+    """The files an earlier export lists in its marker (one a line after the first; none in an older marker)."""
+    return [line for line in read_text(folder / MARKER).splitlines()[1:] if line]
+
+
+def first_foreign(folder: Path, ours: set[str], below: str = "") -> Path | None:
+    """The first entry below FOLDER, in name order, that is neither one of OURS (paths relative to the export) or a
+    write of one that a kill cut short, nor a real folder holding some of them; a link never counts as ours."""
+    for entry in sorted(folder.iterdir()):
+        name, cut_short = f"{below}{entry.name}", unfinished(entry.name)
+        if entry.is_symlink() or not (entry.is_file() and (name in ours or f"{below}{cut_short}" in ours and cut_short)
+                                      or entry.is_dir() and any(path.startswith(f"{name}/") for path in ours)):
+            return entry
+        found = first_foreign(entry, ours, f"{name}/") if entry.is_dir() else None
+        if found:
+            return found
+    return None
+
+
+def unfinished(name: str) -> str | None:
+    """The file that a temporary file of `atomic_write` (`.NAME.XXXXXXXX.tmp`), left by a kill mid-write, was for."""
+    found = re.fullmatch(r"\.(.+)\.\w+\.tmp", name)
+    return found[1] if found else None
+
+
+def replace_export(out: Path, files: dict[str, str | bytes]) -> None:
+    """Write the files into a staging folder beside OUT, then put it in OUT's place; then remove what a killed
+    export left beside OUT."""
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=nearest_existing(out.parent)))
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{STAGING}-", dir=nearest_existing(out.parent)))
     except OSError as err:
         raise BenchError(f"cannot write: {err.strerror}", out) from None
     try:
-        rows = config_rows(corpus, gold, schema)
-        shared = rows if texts else {config: [{**row, "text": None} for row in found] for config, found in rows.items()}
-        for config in configs(schema):
-            for language in sorted({r["language"] for r in rows[config]}):
-                write_parquet([r for r in shared[config] if r["language"] == language], config, schema,
-                              staging / data_path(config, language))
-        write_parquet(fold_rows(corpus, gold, schema), FOLDS, schema, staging / data_path(FOLDS, WHOLE))
-        write_parquet(alignment_rows(list(alignment)), ALIGNMENT, schema, staging / data_path(ALIGNMENT, WHOLE))
-        if not texts:
-            atomic_write(staging / REBUILD, rebuild_script(corpus))
-        text = card(corpus, rows, schema, records, agreement, texts)
-        check_card(text)
-        atomic_write(staging / "README.md", text)
-        atomic_write(staging / LICENSE_FILE, LICENCE)
-        atomic_write(staging / MARKER, "Written by `bench export-hf`; the folder is replaced on the next export.\n")
+        write_staged(staging, out, files)
+        put_in_place(staging, out)
+    finally:
+        if staging.is_dir():  # a failed export's, or the folder an empty OUT was filled from
+            remove_ours(staging)
+    for leftover in leftovers(out):
+        remove_ours(leftover)
+
+
+def write_staged(staging: Path, out: Path, files: dict[str, str | bytes]) -> None:
+    """The marker first, listing the files, so that a staging folder a kill cuts short is known as ours."""
+    marker = MARKER_TEXT + "".join(f"{name}\n" for name in sorted(files))
+    for name, content in {MARKER: marker, **files}.items():
+        write_as(staging / name, content, out / name)
+    try:
         staging.chmod(0o755)
-        if out.exists() and not is_export(out):  # an empty folder of the user's: fill it, keep it
-            for entry in sorted(staging.iterdir(), key=lambda e: e.name != MARKER):  # the marker first
-                entry.rename(out / entry.name)
-        else:
-            if out.exists():
-                shutil.rmtree(out)  # only ever an earlier export
+    except OSError as err:
+        raise BenchError(f"cannot write: {err.strerror}", out) from None
+
+
+def write_as(path: Path, content: str | bytes, shown: Path) -> None:
+    """`atomic_write`, a failure (a full disk, say) named as SHOWN: the file of OUT that was being written."""
+    try:
+        atomic_write(path, content)
+    except OSError as err:
+        raise BenchError(f"cannot write: {err.strerror or err}", shown) from None
+    except BenchError as err:
+        raise BenchError(err.message, shown) from None
+
+
+def put_in_place(staging: Path, out: Path) -> None:
+    """Rename the staged export to OUT. An earlier export is renamed aside first and removed only once the new one
+    is in place, so at every moment a complete export exists (at OUT, or beside it under a name `leftovers` knows)."""
+    try:
+        if not out.exists():
             out.parent.mkdir(parents=True, exist_ok=True)
             staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return release_files(out)
+        elif not is_export(out):  # an empty folder of the user's: fill it, keep it
+            fill(staging, out)
+        else:
+            backup = out.with_name(staging.name.replace(f".{STAGING}-", f".{BACKUP}-"))
+            out.rename(backup)
+            try:
+                staging.rename(out)
+            except BaseException:
+                backup.rename(out)
+                raise
+            remove_ours(backup)
+    except OSError as err:
+        raise BenchError(f"cannot write: {err.strerror or err}", out) from None
+
+
+def fill(staging: Path, out: Path) -> None:
+    """Copy the staged files into an empty OUT, the marker first, keeping the staged export whole until all are in
+    (a kill leaves it complete beside OUT); on failure OUT is emptied of them again."""
+    for stale in out.iterdir():  # the marker's temporary file, left by a kill while it was being written here
+        if unfinished(stale.name) == MARKER:
+            stale.unlink()
+    written: list[Path] = []
+    try:
+        for path in sorted(staging.rglob("*"), key=lambda p: p.name != MARKER):
+            if path.is_file():
+                write_as(out / path.relative_to(staging), path.read_bytes(), out / path.relative_to(staging))
+                written.append(out / path.relative_to(staging))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            for path in reversed(written):
+                path.unlink()
+            for folder in {path.parent for path in written} - {out}:
+                folder.rmdir()
+        raise
+
+
+def leftovers(out: Path) -> list[Path]:
+    """Staging and backup folders of OUT that a killed export left beside it: named as ours, and holding our marker
+    (or only the marker's temporary file, or nothing, when the kill came before it was written or after it went)."""
+    ours = re.compile(rf"\.{re.escape(out.name)}\.({STAGING}|{BACKUP})-\w+")
+    return [path for path in out.parent.glob(f".{glob.escape(out.name)}.*")
+            if ours.fullmatch(path.name) and path.is_dir() and not path.is_symlink()
+            and (is_export(path) or all(entry.name.startswith(f".{MARKER}.") for entry in path.iterdir()))]
+
+
+def remove_ours(folder: Path, keep_folder: bool = False) -> None:
+    """Delete a staging or backup folder (or only what it holds), its marker last, so that one a kill cuts short is
+    still known as ours. What cannot be removed now is left for the next export."""
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            elif entry.name != MARKER:
+                entry.unlink()
+        (folder / MARKER).unlink(missing_ok=True)
+        if not keep_folder:
+            folder.rmdir()
 
 
 def is_export(folder: Path) -> bool:
@@ -289,5 +424,5 @@ def is_export(folder: Path) -> bool:
 
 
 def release_files(folder: Path) -> list[Path]:
-    """What an upload sends: every file of the export but the marker."""
-    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.name != MARKER)
+    """What an upload sends: every file of the export but the marker and a write that a kill cut short."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.name != MARKER and not unfinished(p.name))

@@ -1,4 +1,7 @@
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -35,6 +38,7 @@ class FakeApi:
 
     calls: list = []
     refusal: Exception | None = None
+    session_timeout = None  # the timeout of huggingface_hub's shared HTTP client while the upload runs
 
     def __init__(self, token):
         self.calls.append(("token", token))
@@ -43,7 +47,10 @@ class FakeApi:
         self.calls.append(("create_repo", repo_id, options))
 
     def upload_folder(self, **options):
+        from huggingface_hub import get_session
+
         self.calls.append(("upload_folder", options))
+        FakeApi.session_timeout = get_session().timeout
         if self.refusal:
             raise self.refusal
         return type("CommitInfo", (), {"commit_url": f"https://huggingface.co/datasets/{options['repo_id']}/commit/1"})()
@@ -54,7 +61,7 @@ def hub(monkeypatch):
     """huggingface_hub with the fake HfApi, a token, and a card validation that stays offline."""
     import huggingface_hub
 
-    FakeApi.calls, FakeApi.refusal = [], None
+    FakeApi.calls, FakeApi.refusal, FakeApi.session_timeout = [], None, None
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     monkeypatch.setattr(huggingface_hub, "get_token", lambda: SECRET)
     validated = []
@@ -110,3 +117,46 @@ def test_a_folder_without_a_card_is_refused_before_any_upload(export, hub):
     with pytest.raises(BenchError, match="could not reach the Hugging Face Hub or it refused the upload"):
         push(export, "someone/deserter-bench", private=False, commit="abc123")
     assert FakeApi.calls == []
+
+
+def test_every_request_of_the_upload_waits_at_most_the_hubs_default_timeout(export, hub):
+    from huggingface_hub import constants, get_session
+    from huggingface_hub.utils import httpx
+    push(export, "someone/deserter-bench", private=False, commit="abc123")
+    assert FakeApi.session_timeout == httpx.Timeout(constants.HF_HUB_DOWNLOAD_TIMEOUT)
+    assert get_session().timeout == httpx.Timeout(None), "huggingface_hub's own client is back afterwards"
+
+
+def test_a_step_that_times_out_is_one_error_naming_the_hub_and_the_step(export, hub):
+    from huggingface_hub import constants
+    from huggingface_hub.utils import httpx
+    FakeApi.refusal = httpx.ReadTimeout("The read operation timed out")
+    with pytest.raises(BenchError) as raised:
+        push(export, "someone/deserter-bench", private=False, commit="abc123")
+    assert str(raised.value) == (f"push-hf: the Hub at {constants.ENDPOINT} did not answer within "
+                                 f"{constants.HF_HUB_DOWNLOAD_TIMEOUT:g} s (uploading {export}); set "
+                                 "HF_HUB_DOWNLOAD_TIMEOUT to wait longer")
+
+
+@pytest.fixture
+def silent_hub(free_port):
+    """A server on 127.0.0.1 that accepts connections (the kernel does, into its backlog) and never answers; it is
+    closed at the end of the test."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", free_port()))
+    server.listen(16)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_push_to_a_hub_that_never_answers_stops_at_the_timeout_with_one_clear_line(export, silent_hub, repo, tmp_path):
+    """The real command, in a process of its own: HF_ENDPOINT is read when huggingface_hub is imported."""
+    environment = {**os.environ, "HF_ENDPOINT": silent_hub, "HF_HUB_DOWNLOAD_TIMEOUT": "1", "HF_TOKEN": SECRET,
+                   "HF_HOME": str(tmp_path / "hf"), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
+                   "PYTHONPATH": str(repo.root)}
+    done = subprocess.run([sys.executable, "-m", "bench.cli", "--root", str(repo.root), "push-hf",
+                           "someone/deserter-bench", "--folder", str(export)],
+                          env=environment, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr and SECRET not in done.stderr
+    assert (f"error: push-hf: the Hub at {silent_hub} did not answer within 1 s (checking the dataset card); set "
+            "HF_HUB_DOWNLOAD_TIMEOUT to wait longer\n") in done.stderr

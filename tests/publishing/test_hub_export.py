@@ -1,5 +1,11 @@
 import ast
+import errno
+import itertools
+import json
+import os
+import re
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -130,7 +136,9 @@ def test_a_text_free_export_is_rebuilt_from_ones_own_copies(repo, exported, tmp_
                 "SHA-256.\n\n")
     card = (exported / "README.md").read_text()
     at = card.index("Labels are `ClassLabel` features")
-    assert (bare / "README.md").read_text() == card[:at] + withheld + card[at:]
+    example = config_rows(repo.corpus(), repo.valid_gold(repo.schema(), repo.corpus()), repo.schema())["topic"][0]
+    shown, withheld_example = (f'"text": {json.dumps(text, ensure_ascii=False)},' for text in (example["text"], None))
+    assert (bare / "README.md").read_text() == (card[:at] + withheld + card[at:]).replace(shown, withheld_example)
     script = (bare / "rebuild_texts.py").read_text()
     imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(script)) if isinstance(node, ast.Import)
                 for alias in node.names}
@@ -227,3 +235,205 @@ def test_push_refuses_a_folder_that_is_not_an_export(repo, capsys, no_network, t
     for folder in (tmp_path, tmp_path / "missing"):
         assert main(["--root", str(repo.root), "push-hf", "someone/x", "--folder", str(folder)]) == 1
         assert f"{folder}: not a folder written by `bench export-hf`" in capsys.readouterr().err
+
+
+# Bad input and failures, round three: what an export may replace, and what a failed or killed one leaves.
+
+@pytest.fixture(scope="module")
+def inputs(repo):
+    from bench.annotation.agreement import agreement
+    from bench.data.alignment import load_alignment
+    from bench.data.labels import load_annotations
+    schema, corpus = repo.schema(), repo.corpus()
+    return {"corpus": corpus, "gold": repo.valid_gold(schema, corpus), "schema": schema,
+            "agreement": agreement(load_annotations(repo.labels, schema, corpus), schema),
+            "alignment": load_alignment(repo.labels, corpus)}
+
+
+@pytest.fixture
+def quick(inputs):
+    """`export` of the checkout's data without records: the card's headline is what takes time, and these tests
+    read no headline."""
+    from bench.publishing.hub_export import export
+    from bench.publishing.records import Results
+
+    def run(out, texts=True):
+        export(out, records=Results([]), texts=texts, **inputs)
+        return out
+    return run
+
+
+def tree(root):
+    """Every file (its bytes) and folder (None) below ROOT: what a kill at this moment would leave there."""
+    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() else None for p in sorted(Path(root).rglob("*"))}
+
+
+def plant(state, root):
+    """Lay out on disk a state that `tree` took of a folder."""
+    Path(root).mkdir(parents=True)
+    for name, content in state.items():
+        path = Path(root) / name
+        if content is None:
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+
+
+@pytest.mark.parametrize("added, named", [
+    ("NOTES.md", "NOTES.md"), ("articles/000_mishov.txt", "articles"), (".git/HEAD", ".git"),
+    ("topic/mine.txt", "topic/mine.txt")])
+def test_an_earlier_export_holding_anything_of_the_users_is_refused_naming_it(repo, quick, tmp_path, refused, added,
+                                                                              named):
+    out = quick(tmp_path / "out")
+    (out / added).parent.mkdir(parents=True, exist_ok=True)
+    (out / added).write_text("mine")
+    refused(repo, ["export-hf", str(out)],
+            f"error: {out / named}: not written by export-hf; move it away or export to another folder", tmp_path)
+    refused(repo, ["export-hf", str(out), "--without-texts"], f"error: {out / named}: not written", tmp_path)
+
+
+def test_a_link_in_an_earlier_export_is_refused_and_what_it_points_to_kept(repo, quick, tmp_path, refused):
+    out = quick(tmp_path / "export" / "out")
+    mine = tmp_path / "mine"
+    (mine / "notes").mkdir(parents=True)
+    (mine / "notes" / "draft.md").write_text("mine")
+    (out / "README.md").unlink()
+    (out / "README.md").symlink_to(mine / "notes" / "draft.md")
+    refused(repo, ["export-hf", str(out)], f"error: {out / 'README.md'}: not written by export-hf", tmp_path)
+    assert (mine / "notes" / "draft.md").read_text() == "mine"
+
+
+def test_an_earlier_exports_own_files_are_replaced_even_those_this_export_no_longer_writes(quick, tmp_path):
+    from bench.publishing.hub_export import MARKER
+    fresh = tree(quick(tmp_path / "fresh" / "out"))
+    out = quick(tmp_path / "work" / "out", texts=False)
+    (out / MARKER).write_text("Written by `bench export-hf`; the folder is replaced on the next export.\n")  # older
+    assert tree(quick(out)) == fresh, "an older export (its marker lists no files) is replaced, its script too"
+    retired = out / "sentiment" / "en-00000-of-00001.parquet"
+    retired.parent.mkdir()
+    retired.write_bytes(b"PAR1")
+    (out / MARKER).write_text((out / MARKER).read_text() + "sentiment/en-00000-of-00001.parquet\n")
+    assert tree(quick(out)) == fresh, "a file the earlier export lists as its own goes with it"
+    assert [p.name for p in out.parent.iterdir()] == ["out"]
+
+
+def in_place(state, old, new):
+    """OUT holds the old or the new export whole, or both lie beside it under our names (the new one alone where OUT
+    was an empty folder)."""
+    beside = {kind: [folder for name, folder in state.items() if name.startswith(f".out.export-{kind}-")]
+              for kind in ("new", "old")}
+    return state.get("out") in (old, new) or new in beside["new"] and (old in beside["old"] or not old)
+
+
+@pytest.mark.parametrize("earlier", ["an export", "an empty folder"])
+def test_a_kill_at_any_moment_leaves_a_complete_export_and_the_next_export_cleans_up(quick, tmp_path, monkeypatch,
+                                                                                     earlier):
+    """A kill -9 is a snapshot of the disk before any rename, replace or removal: each must hold a complete old or
+    new export, and an export started from it must end with the new one alone."""
+    new = tree(quick(tmp_path / "new" / "out"))
+    out = tmp_path / "work" / "out"
+    if earlier == "an export":
+        quick(out, texts=False)
+    else:
+        out.mkdir(parents=True)
+    old, states = tree(out), []
+
+    def snapshotting(call):
+        def run(*args, **kwargs):
+            states.append({p.name: tree(p) for p in out.parent.iterdir()})
+            return call(*args, **kwargs)
+        return run
+
+    with monkeypatch.context() as patched:
+        for name in ("rename", "replace", "unlink", "rmdir"):
+            patched.setattr(os, name, snapshotting(getattr(os, name)))
+        quick(out)
+    assert tree(out) == new and [p.name for p in out.parent.iterdir()] == ["out"]
+    assert earlier != "an export" or any("out" not in state for state in states), "a moment between the renames"
+    for number, state in enumerate(states):
+        assert in_place(state, old, new), f"moment {number}: no complete export in place"
+        again = tmp_path / f"restarted-{number}"
+        for name, folder in state.items():
+            plant(folder, again / name)
+        assert tree(quick(again / "out")) == new
+        assert [p.name for p in again.iterdir()] == ["out"], f"moment {number}: leftovers beside the export"
+
+
+def failing_at(step, calls, call):
+    """CALL, except that the STEP-th of the calls CALLS counts fails as on a full disk."""
+    def run(*args, **kwargs):
+        if next(calls) == step:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return call(*args, **kwargs)
+    return run
+
+
+def test_a_failure_at_any_step_is_one_error_and_leaves_the_earlier_export_as_it_was(quick, tmp_path, monkeypatch):
+    from bench.files import BenchError
+    out = quick(tmp_path / "out", texts=False)
+    before = tree(tmp_path)
+    for step in itertools.count():
+        calls = itertools.count()
+        with monkeypatch.context() as patched:
+            patched.setattr(os, "rename", failing_at(step, calls, os.rename))
+            patched.setattr(os, "replace", failing_at(step, calls, os.replace))
+            try:
+                quick(out)
+            except BenchError as err:
+                assert str(err).startswith(str(out)) and str(err).endswith(": cannot write: No space left on device")
+                assert tree(tmp_path) == before, f"step {step}: the earlier export is not as it was"
+                continue
+        break
+    assert step > 10, "every file's write and both renames were made to fail"
+    assert "rebuild_texts.py" not in tree(out) and [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_full_disk_is_one_error_naming_the_file_with_no_half_export(repo, quick, tmp_path, monkeypatch, capsys):
+    out = quick(tmp_path / "out")
+    before = tree(tmp_path)
+    monkeypatch.setattr(os, "fsync", failing_at(1, itertools.count(), os.fsync))  # the marker, then a full disk
+    assert main(["--root", str(repo.root), "export-hf", str(out), "--without-texts"]) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch(rf"error: {re.escape(str(out))}/paragraphs/\w+-00000-of-00001\.parquet: cannot write: "
+                        r"No space left on device\n", err)
+    assert tree(tmp_path) == before, "the earlier export stays, and nothing is left beside it"
+
+
+def paragraph_leaks(folder, corpus):
+    """Paragraph text in any file of an export: a whole paragraph of 40 or more characters, or 8 words in a row."""
+    import pyarrow.parquet as pq
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, (list, dict)):
+            for item in value.values() if isinstance(value, dict) else value:
+                yield from strings(item)
+
+    def words(text):
+        return re.findall(r"\w+", re.sub(r'\\[nrt"\\]', " ", text).lower())
+
+    def windows(text):
+        found = words(text)
+        return {tuple(found[i:i + 8]) for i in range(len(found) - 7)}
+
+    found = []
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+            texts = [*strings(table.to_pylist()), *(v.decode("utf-8") for v in (table.schema.metadata or {}).values())]
+        else:
+            texts = [path.read_text(encoding="utf-8")]
+        seen = set().union(*map(windows, texts))
+        found += [(path.name, p.id) for p in corpus.paragraphs
+                  if len(p.text) >= 40 and any(p.text in text for text in texts) or windows(p.text) & seen]
+    return found
+
+
+def test_an_export_without_texts_holds_no_paragraph_text_in_any_file(quick, inputs, tmp_path):
+    corpus = inputs["corpus"]
+    assert len(paragraph_leaks(quick(tmp_path / "full"), corpus)) > len(corpus.paragraphs), "the check finds texts"
+    bare = quick(tmp_path / "bare", texts=False)
+    assert {p.suffix for p in bare.rglob("*") if p.is_file()} == {".parquet", ".md", ".py", ""}
+    assert paragraph_leaks(bare, corpus) == []
