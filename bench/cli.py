@@ -68,7 +68,8 @@ COMMANDS: tuple[tuple[str, str, str, tuple], ...] = (
         (("--out",), {"help": "also write every fold's and seed's scores to this JSON file"}),
     )),
     ("export-hf", "release:export_hf", "write the Hugging Face dataset folder (Parquet and card)", (
-        (("out",), {"help": "the folder to write; an earlier export there is replaced"}),
+        (("out",), {"help": "the folder to write; an earlier export there is replaced, and a folder holding "
+                            "anything an export did not write is refused"}),
         (("--without-texts",), {"action": "store_true", "help": "leave every text empty and add a script that "
                                 "rebuilds them from one's own copies"}),
     )),
