@@ -160,10 +160,11 @@ CSV_FILES = st.one_of(
 JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), CELLS),
                            lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                    st.dictionaries(COLUMN_NAMES, inner, max_size=3)), max_leaves=8)
-JSON_LINES = st.one_of(VALID_ROWS.map(lambda rows: [json.dumps(dict(zip(("id", "task", "label"), row))) for row in rows]),
-                       st.lists(st.one_of(
-    st.dictionaries(COLUMN_NAMES, JSON_VALUES, max_size=6).map(json.dumps), JSON_VALUES.map(json.dumps),
-    st.integers(0, 120).map(lambda depth: '{"id": ' + "[" * depth + "]" * depth + "}"), st.text(max_size=10)), max_size=8))
+ANY_LINE = st.one_of(st.dictionaries(COLUMN_NAMES, JSON_VALUES, max_size=6).map(json.dumps), JSON_VALUES.map(json.dumps),
+                    st.integers(0, 120).map(lambda depth: '{"id": ' + "[" * depth + "]" * depth + "}"), st.text(max_size=10))
+JSON_LINES = st.one_of(
+    VALID_ROWS.map(lambda rows: [json.dumps(dict(zip(("id", "task", "label"), row))) for row in rows]),
+    st.lists(ANY_LINE, max_size=8))
 
 
 def csv_text(header: list[str], cells: list[list[str]]) -> str:
