@@ -8,17 +8,30 @@ import fcntl
 import hashlib
 import io
 import json
+import math
+import numbers
 import os
 import re
+import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+
+import yaml
 
 BOM = "\ufeff"
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 LOCK_WAIT = 10.0  # seconds a writer waits for another bench command to finish writing the same folder
+# Levels of nesting a YAML or JSON input may have: the deepest the project reads, a Label Studio export, has
+# about ten; the parsers recurse, so a file nested a thousand levels would end in a RecursionError.
+MAX_DEPTH = 50
+JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)  # a string (skipped) or a bracket
+LONE_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+                            r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BenchError(Exception):
@@ -73,25 +86,163 @@ def read_jsonl(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict]
     for number, line in enumerate(read_text(path, encoding).split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise BenchError(f"malformed JSON: {err.msg}", path, number) from None
+        row = parse_json(line, path, number)
         if not isinstance(row, dict):
             raise BenchError("each line must be a JSON object", path, number)
         yield number, row
 
 
-def read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> Iterator[tuple[int, dict]]:
-    """Yield (line number, row) for each data row of a CSV (or, with a tab, TSV) file with a header."""
+def parse_json(text: str, path: str | os.PathLike, line: int = 1):
+    """A JSON value, refusing what json.loads would accept silently or crash on: nesting deeper than MAX_DEPTH
+    (json.loads recurses, and raises RecursionError), a key given twice in one object (it keeps the last), a
+    number too long for int(), and half a surrogate pair, which no file can hold. `line`: where `text` starts."""
+    _check_json_depth(text, path, line)
+    try:
+        value = json.loads(text, object_pairs_hook=_object_of_unique_keys)
+    except json.JSONDecodeError as err:
+        raise BenchError(f"malformed JSON: {err.msg}", path, line + err.lineno - 1) from None
+    except _KeyTwice as err:
+        raise BenchError(f"key {err.key!r} given twice in one object", path, None if "\n" in text else line) from None
+    except ValueError:  # the only other one json.loads raises: int() refusing a number that long
+        raise BenchError(f"malformed JSON: a number of more than {sys.get_int_max_str_digits()} digits", path,
+                         line) from None
+    if half_pair := LONE_SURROGATE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BenchError(f"{half_pair.group()} is half of a surrogate pair, not a character", path,
+                             line + text.count("\n", 0, half_pair.start())) from None
+    return value
+
+
+def _check_json_depth(text: str, path: str | os.PathLike, line: int) -> None:
+    """Count brackets outside strings, before json.loads recurses into them."""
+    depth = 0
+    for token in JSON_TOKEN.finditer(text):
+        if token.group() in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise BenchError(f"nested more than {MAX_DEPTH} levels deep", path,
+                                 line + text.count("\n", 0, token.start()))
+        elif token.group() in ("]", "}"):
+            depth = max(depth - 1, 0)
+
+
+class _KeyTwice(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _object_of_unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        raise _KeyTwice(next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1))
+    return found
+
+
+def as_text(value) -> str:
+    """A value of a JSON line, Parquet file or `datasets` row as the text it stands for, so that every reader
+    agrees on it: 1 and 1.0 are the same number, "1"; None, NaN, lists and mappings hold no text, "".
+    (CSV cells are text already.)"""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return str(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if math.isnan(number):
+            return ""
+        return str(int(number)) if number.is_integer() else repr(number)
+    return ""
+
+
+def read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8",
+             required: Sequence[str] = ()) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, row) for each data row of a CSV (or, with a tab, TSV) file with a header, which must
+    name each column once (csv.DictReader would keep the last of two) and hold the `required` ones."""
     reader = csv.DictReader(io.StringIO(read_text(path, encoding), newline=""), delimiter=delimiter)
     try:
+        header = reader.fieldnames or []
+        twice = [name for name, count in Counter(header).items() if count > 1 and name.strip()]
+        if twice:
+            raise BenchError(f"column {twice[0]!r} appears twice in the header", path, 1)
+        missing = [name for name in required if name not in header]
+        if missing:
+            raise BenchError(f"the header lacks column(s) {', '.join(missing)} (it has: "
+                             f"{', '.join(map(repr, header)) or 'nothing'})", path, 1)
         for row in reader:
             if None in row or any(value is None for value in row.values()):
                 raise BenchError("wrong number of columns", path, reader.line_num)
             yield reader.line_num, row
     except csv.Error as err:
         raise BenchError(f"malformed CSV: {err}", path, reader.line_num) from None
+
+
+def read_yaml(path: Path) -> tuple[yaml.Node | None, object]:
+    """A YAML file's node graph (whose marks give each value's line) and its data, with no key given twice in
+    any mapping (YAML keeps the last). Aliases are refused: a few nested ones repeat a value millions of times,
+    and none of the project's files needs one. So is nesting deeper than MAX_DEPTH."""
+    loader = _CheckedLoader(read_text(path), path)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+        if node is not None:
+            loader.refuse_keys_twice(node)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise BenchError(f"invalid YAML: {getattr(err, 'problem', err)}", path, mark.line + 1 if mark else None) from None
+    finally:
+        loader.dispose()
+    return node, data
+
+
+class _CheckedLoader(yaml.SafeLoader):
+    """yaml's SafeLoader, refusing aliases, deep nesting and half surrogate pairs as it composes, and naming the
+    line of a value it cannot construct (a 13th month, an integer of 5000 digits)."""
+
+    def __init__(self, text: str, path: str | os.PathLike):
+        super().__init__(text)
+        self.path = path
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise BenchError(f"YAML aliases (*{event.anchor}) are not allowed; write the value out", self.path, line)
+        if isinstance(event, yaml.ScalarEvent) and (half_pair := SURROGATE.search(event.value)):
+            raise BenchError(f"\\u{ord(half_pair.group()):x} is half of a surrogate pair, not a character", self.path,
+                             line)
+        nested = isinstance(event, yaml.CollectionStartEvent)
+        self.depth += nested
+        if self.depth > MAX_DEPTH:
+            raise BenchError(f"nested more than {MAX_DEPTH} levels deep", self.path, line)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= nested
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as err:  # int(), float() and date() refuse some values YAML's grammar allows
+            raise BenchError(f"invalid YAML value: {err}", self.path, node.start_mark.line + 1) from None
+
+    def refuse_keys_twice(self, node: yaml.Node) -> None:
+        """Keys compare as the values they stand for, so `1` and `0x1` are the same key."""
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key, value in node.value:
+                name = self.construct_object(key) if isinstance(key, yaml.ScalarNode) else id(key)
+                if name in seen:
+                    raise BenchError(f"key {name!r} given twice (first on line {seen[name]})", self.path,
+                                     key.start_mark.line + 1)
+                seen[name] = key.start_mark.line + 1
+                self.refuse_keys_twice(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                self.refuse_keys_twice(item)
 
 
 def check_name(name: str, what: str, path: str | os.PathLike | None = None, line: int | None = None) -> str:

@@ -11,7 +11,6 @@ https://labelstud.io/tags/choices.
 from __future__ import annotations
 
 import dataclasses
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from ..data.corpus import Corpus
 from ..data.schema import Schema
-from ..files import BenchError, check_name, read_text, sha256_text
+from ..files import BenchError, check_name, parse_json, read_text, sha256_text
 
 TEXT = "text"  # the Text tag's name: every Choices labels it, and it shows the task's data.text
 # The paragraph's id in a task's data. Not `id`: the JSON_MIN export overwrites that with the task's number.
@@ -189,10 +188,7 @@ def read_export(path: Path, schema: Schema) -> tuple[list[Submitted], list[str]]
     if start and start not in "[{":
         raise BenchError("this looks like a CSV or TSV export; export the project from Label Studio as JSON "
                          "(or JSON_MIN)", path, 1)
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise BenchError(f"malformed JSON: {err.msg}", path, err.lineno) from None
+    items = parse_json(text, path)
     if not isinstance(items, list):
         first_line = text[: len(text) - len(text.lstrip())].count("\n") + 1
         raise BenchError("the top level must be a list of tasks, as in Label Studio's JSON export", path, first_line)

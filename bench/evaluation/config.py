@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from sklearn.base import clone
 
-from ..files import BenchError, check_name, read_text
+from ..files import BenchError, check_name, read_yaml
 from ..models import build_model, rehearse
 from ..models.registry import MAX_SEED, as_parameters, checked
 from . import external
@@ -69,21 +69,6 @@ def _check_keys(node: yaml.MappingNode, allowed: Sequence[str], path: Path, wher
     return lines
 
 
-def _unique_keys(node: yaml.Node, path: Path) -> None:
-    """Refuse a key given twice in one mapping, anywhere in the document: YAML would keep the last silently."""
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[object, int] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else id(key)
-            if name in seen:
-                raise BenchError(f"key {name!r} given twice (first on line {seen[name]})", path, key.start_mark.line + 1)
-            seen[name] = key.start_mark.line + 1
-            _unique_keys(value, path)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _unique_keys(item, path)
-
-
 def _mapping(node: yaml.Node | None) -> yaml.MappingNode | None:
     return node if isinstance(node, yaml.MappingNode) else None
 
@@ -99,18 +84,10 @@ class _Document:
 
 def _parse(path: Path) -> _Document:
     """The YAML document, a mapping with no key given twice and only known top-level keys."""
-    text = read_text(path)
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise BenchError(f"invalid YAML: {getattr(err, 'problem', err)}", path,
-                         mark.line + 1 if mark else None) from None
+    root, data = read_yaml(path)
     mapping = _mapping(root)
-    if mapping is None:
+    if mapping is None or not isinstance(data, dict):
         raise BenchError("an experiment config must be a mapping", path, 1)
-    _unique_keys(mapping, path)
     lines = _check_keys(mapping, CONFIG_KEYS, path, "the config")
     return _Document(path, data, {key.value: value for key, value in mapping.value}, lines)
 
@@ -190,6 +167,8 @@ def _rehearse(config: Config, path: Path, model_lines: dict[str, int]) -> None:
         model = build_model(config.model, config.params)
         rehearse(config.model, model)
     except BenchError as err:
+        if err.path is not None:  # a file the model reads, such as predictions_file's: the error names its line
+            raise
         raise BenchError(err.message, path, model_lines.get("params" if config.params else "name")) from None
     for candidates in config.grid:
         for parameter, values in candidates.items():
@@ -289,14 +268,14 @@ def definitions_file(config_path: Path, value, line: int | None) -> dict:
     if not isinstance(value, str):
         raise BenchError("'definitions' must be the path of a YAML file", config_path, line)
     path = (config_path.parent / value).resolve()
-    try:
-        data = yaml.safe_load(read_text(path))
-    except yaml.YAMLError as err:
-        raise BenchError(f"invalid YAML: {err}", path) from None
-    if not isinstance(data, dict) or not all(isinstance(labels, dict) and all(
-            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in labels.items())
-            for labels in data.values()):
-        raise BenchError("a definitions file maps each task to a mapping of labels to definitions", path)
+    root, data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
+        raise BenchError("a definitions file maps each task to a mapping of labels to definitions", path, 1)
+    for (task, node), labels in zip(root.value, data.values()):
+        if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                   for k, v in labels.items()):
+            raise BenchError(f"task {task.value!r} must map each label to its definition (a non-empty text)", path,
+                             node.start_mark.line + 1)
     return {"definitions": {str(task): dict(labels) for task, labels in data.items()},
             "definitions_source": value}
 

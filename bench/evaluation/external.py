@@ -7,17 +7,21 @@ harness's roles, so the same models, settings and metrics run on it as on the be
 from __future__ import annotations
 
 import codecs
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
-from ..files import BenchError, read_csv, read_jsonl, sha256_files
+from ..data.corpus import WHITESPACE
+from ..files import BenchError, as_text, read_csv, read_jsonl, sha256_files
 from .tasks import STANCE_POLES, Example, Task
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl"}
 ROLES = ("text", "label", "target", "language", "group", "split", "id")
 REQUIRED_ROLES = ("text", "label")
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 SPLITS = {"train": "train", "test": "test", "validation": "validation", "valid": "validation", "dev": "validation"}
 
 
@@ -54,6 +58,9 @@ def check_spec(spec: DatasetSpec) -> str | None:
     unknown = sorted(set(spec.columns) - set(ROLES))
     if unknown:
         return f"unknown column role(s) {', '.join(unknown)} (known: {', '.join(ROLES)})"
+    unnamed = [role for role, column in spec.columns.items() if not column.strip()]
+    if unnamed:
+        return f"the column mapping gives no column name for {', '.join(unnamed)}"
     missing = [role for role in REQUIRED_ROLES if role not in spec.columns]
     if missing:
         return f"the column mapping needs {' and '.join(missing)}"
@@ -100,15 +107,30 @@ def _datasets_rows(path: Path) -> Iterator[tuple[str, int, dict]]:
 
 
 def _value(row: dict, column: str, where: str, line: int, role: str, required: bool = True) -> str:
+    """The row's value for a role as text (see files.as_text); blank means nothing but white space and invisible
+    characters (a zero-width space is no text), and every role but the text loses them around it."""
     if column not in row:
         raise BenchError(f"no column {column!r} for the {role} (columns: {', '.join(map(str, row))})", where, line)
-    value = row[column]
-    if value is None or isinstance(value, (dict, list)):
-        value = ""
-    value = str(value).strip() if not isinstance(value, str) else value
-    if required and not value.strip():
+    value = as_text(row[column])
+    if required and not value.strip(WHITESPACE):
         raise BenchError(f"empty {role} in column {column!r}", where, line)
-    return value
+    return value if role == "text" else value.strip(WHITESPACE)
+
+
+def _found_labels(first_seen: dict[str, tuple[str, int]]) -> tuple[str, ...]:
+    """The labels of a data set whose config lists none, refusing the ones that are no label: a missing value
+    written as NaN, and one number written two ways (`1` and `1.0`), which would become two classes."""
+    numbers: dict[Decimal, str] = {}
+    for label, (where, line) in first_seen.items():
+        if label.lower() == "nan":
+            raise BenchError(f"label {label!r} reads as a missing value; list the data set's `labels:` to accept it",
+                             where, line)
+        if NUMBER.fullmatch(label):
+            same = numbers.setdefault(Decimal(label), label)
+            if same != label:
+                raise BenchError(f"label {label!r} is the number {same!r} written another way (first on line "
+                                 f"{first_seen[same][1]}); write each label one way", where, line)
+    return tuple(sorted(first_seen))
 
 
 def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
@@ -119,6 +141,7 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
     columns = dict(spec.columns)
     examples: list[Example] = []
     first_line: dict[str, int] = {}
+    label_seen: dict[str, tuple[str, int]] = {}
     for number, (where, line, row) in enumerate(raw_rows(spec), start=1):
         if "split" not in columns and "__split__" in row:
             columns["split"] = "__split__"
@@ -126,6 +149,7 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
         label = _value(row, columns["label"], where, line, "label")
         if spec.labels and label not in spec.labels:
             raise BenchError(f"unknown label {label!r} (known: {', '.join(spec.labels)})", where, line)
+        label_seen.setdefault(label, (where, line))
         example_id = _value(row, columns["id"], where, line, "id") if "id" in columns else str(number)
         if example_id in first_line:
             raise BenchError(f"duplicate id {example_id!r} (first on line {first_line[example_id]})", where, line)
@@ -147,7 +171,7 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
         ))
     if not examples:
         raise BenchError("the data set has no rows", spec.path)
-    labels = spec.labels or tuple(sorted({e.label for e in examples}))
+    labels = spec.labels or _found_labels(label_seen)
     if len(set(labels)) < 2:
         raise BenchError(f"a classification task needs two labels or more; found only {labels[0]!r}", spec.path)
     absent = sorted(set(spec.poles) - set(labels))

@@ -8,7 +8,6 @@ without them serves every setting.
 
 from __future__ import annotations
 
-import csv
 import functools
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..files import BenchError, read_csv, read_jsonl, read_text
+from ..files import BenchError, as_text, read_csv, read_jsonl
 from .registry import fold_name, register
 
 COLUMNS = ("id", "task", "label")
@@ -62,14 +61,18 @@ class FilePredictions(ClassifierMixin, BaseEstimator):
             found.append(entry[0])
         return np.array(found, dtype=object)
 
-    def check(self, task: str, labels: Sequence[str], ids: Sequence[str], folds: dict[str, Sequence[str]]) -> None:
-        """Before any run: every id and label of the file's rows for this task must exist, and every test paragraph
-        of every fold (`folds`: fold name to its test ids) must have a prediction; else an error naming the line."""
+    def check(self, task: str, labels: Sequence[str], ids: Sequence[str], folds: dict[str, Sequence[str]],
+              tasks: Sequence[str]) -> None:
+        """Before any run: every row's task must be one of `tasks` (the data's), every id and label of the rows
+        for `task` must exist, and every test paragraph of every fold (`folds`: fold name to its test ids) must
+        have a prediction; else an error naming the line."""
         if not self.path:
             raise BenchError("the predictions_file model needs params: path")
         table = read_predictions(self.path)
         known = set(ids)
         for (paragraph, row_task, fold), (label, line) in table.items():
+            if row_task not in tasks:
+                raise BenchError(f"unknown task {row_task!r} (known: {', '.join(tasks)})", self.path, line)
             if row_task != task:
                 continue
             if paragraph not in known:
@@ -106,17 +109,12 @@ def _read_predictions(path: str, modified: int, size: int) -> dict[tuple[str, st
     if path.endswith(".jsonl"):
         rows = list(read_jsonl(Path(path)))
     elif path.endswith(".csv"):
-        header = next(iter(read_text(Path(path)).splitlines()), "")
-        missing = [c for c in COLUMNS if c not in next(csv.reader([header]), [])]
-        if missing:
-            raise BenchError(f"the header lacks column(s) {', '.join(missing)} (needs {', '.join(COLUMNS)}; "
-                             f"optional {', '.join(FOLD_COLUMNS)})", path, 1)
-        rows = list(read_csv(Path(path)))
+        rows = list(read_csv(Path(path), required=COLUMNS))
     else:
         raise BenchError("a predictions file must be .csv or .jsonl", path)
     table: dict[tuple[str, str, str], tuple[str, int]] = {}
     for number, row in rows:
-        values = {c: "" if row.get(c) is None else str(row[c]).strip() for c in (*COLUMNS, *FOLD_COLUMNS)}
+        values = {c: as_text(row.get(c)).strip() for c in (*COLUMNS, *FOLD_COLUMNS)}
         empty = [c for c in COLUMNS if not values[c]]
         if empty:
             raise BenchError(f"empty or missing {', '.join(empty)}", path, number)

@@ -36,9 +36,11 @@ class ChecksData(Protocol):
     """A model that reads its predictions from a file (evaluation/runner.plan): checked against the
     experiment's data before anything runs, so a missing or unknown row fails at once."""
 
-    def check(self, task: str, labels: Sequence[str], ids: Sequence[str], folds: Mapping[str, Sequence[str]]) -> None:
-        """Raise BenchError unless every label and id the model would give exists and every test id of every
-        fold (`folds`: fold name, `evaluation/number`, to its test ids) has a prediction."""
+    def check(self, task: str, labels: Sequence[str], ids: Sequence[str], folds: Mapping[str, Sequence[str]],
+              tasks: Sequence[str]) -> None:
+        """Raise BenchError unless every task (`tasks`: those of the data), label and id the model would give
+        exists and every test id of every fold (`folds`: fold name, `evaluation/number`, to its test ids) has a
+        prediction."""
 
 
 @runtime_checkable

@@ -1,7 +1,10 @@
 import json
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from bench.annotation.labelstudio import export_tasks, import_annotations, labelling_config, parse_user_map
 from bench.data.labels import load_gold, parse_row
@@ -398,3 +401,73 @@ def test_pre_annotations_of_labelled_paragraphs_come_from_a_model_that_never_saw
     others = [i for i in gold if i not in ids][:3]
     assert predict_cross_fitted(config, repo, corpus, relabelled, others)[0] != \
         predict_cross_fitted(config, repo, corpus, gold, others)[0], "other documents' gold does train the model"
+
+
+# Bad input, round three: exports that json.loads accepts silently or crashes on.
+
+@pytest.mark.parametrize("text, message, line", [
+    ('[\n  {"id": 1, "data": ' + "[" * 100_000 + "]" * 100_000 + "}\n]\n", "nested more than 50 levels deep", 2),
+    ('[\n  {"id": 1, "id": 2, "data": {}}\n]\n', "key 'id' given twice in one object", None),
+    ('[\n  {"id": 1,\n   "data": {"text": "\\udc00"}}\n]\n', "\\udc00 is half of a surrogate pair, not a character", 3),
+])
+def test_import_refuses_what_json_would_take_silently_or_crash_on(labelled, tmp_path, text, message, line):
+    corpus, schema, _, _ = labelled
+    path = tmp_path / "export.json"
+    path.write_text(text)
+    with pytest.raises(BenchError) as refused:
+        import_annotations(path, corpus, schema, "a3")
+    assert (refused.value.message, refused.value.path, refused.value.line) == (message, str(path), line)
+
+
+def test_labelstudio_import_of_a_deep_export_is_one_error_line_writing_nothing(project, refused, tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    refused(project, ["labelstudio-import", str(path), "--annotator", "a3"],
+            f"error: {path}:1: nested more than 50 levels deep")
+
+
+# Fuzzing: any export, or a real one with parts replaced by anything, imports or is refused; nothing written.
+
+KEYS = st.sampled_from(["id", "data", "annotations", "result", "value", "choices", "from_name", "type", "completed_by",
+                        "was_cancelled", "updated_at", "created_at", "paragraph_id", "sha256", "text", "annotator",
+                        "annotation_id", "topic", "kind", "email"]) | st.text(max_size=3)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
+                    st.sampled_from(["choices", "topic", "kind", "escape", "body", "000-01", "2025-05-02T10:00:00Z", "x"]))
+JSON_VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                            st.dictionaries(KEYS, inner, max_size=4)), max_leaves=10)
+DEEP = st.integers(0, 120).map(lambda depth: "[" * depth + "]" * depth)
+
+
+def replace_somewhere(value, steps: list[int], new):
+    """The value with the part that `steps` lead to (each step picks a child) replaced by `new`."""
+    children = list(value.items()) if isinstance(value, dict) else list(enumerate(value)) if isinstance(value, list) else []
+    if not steps or not children:
+        return new
+    key, child = children[steps[0] % len(children)]
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[key] = replace_somewhere(child, steps[1:], new)
+    return copy
+
+
+@settings(max_examples=200, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_export_imports_or_is_refused_and_is_left_as_it_was(labelled, tmp_path_factory, data):
+    """What `labelstudio-import` calls, on JSON of any shape: an Imported, or a BenchError naming the export."""
+    corpus, schema, tasks, labels = labelled
+    export = ls_export(tasks, labels)
+    for _ in range(data.draw(st.integers(0, 3))):
+        export = replace_somewhere(export, data.draw(st.lists(st.integers(0, 30), min_size=2, max_size=8)), data.draw(JSON_VALUES))
+    text = data.draw(st.one_of(st.just(json.dumps(export)), JSON_VALUES.map(json.dumps), DEEP,
+                               DEEP.map(lambda deep: json.dumps(export).replace('"result": [', f'"result": [{deep}, ', 1))))
+    folder = tmp_path_factory.mktemp("export")
+    path = folder / "export.json"
+    path.write_text(text, encoding="utf-8")
+    try:
+        imported = import_annotations(path, corpus, schema, "a3")
+    except BenchError as error:
+        event(f"refused: {error.message[:25]}")
+        assert error.path == str(path)
+    else:
+        event("imported")
+        assert all(row["id"] in labels and set(row) == {"id", "sha256", *schema.fields} for row in imported.rows.get("a3", []))
+    assert list(folder.iterdir()) == [path] and path.read_text(encoding="utf-8") == text, "importing writes nothing"

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -77,7 +79,7 @@ def test_any_config_text_loads_or_names_the_line(tmp_path_factory, pieces):
 
 @pytest.mark.parametrize("jobs, backend, message", [
     (2, "spark", "unknown joblib backend 'spark'"),
-    (0, "loky", "--jobs must be a positive number"),
+    (0, "loky", "--jobs must be from 1 to"),
 ])
 def test_bad_parallel_options_are_clear_errors(jobs, backend, message):
     from bench.evaluation.runner import run_plans
@@ -185,3 +187,66 @@ def test_every_value_and_model_parameter_is_checked_naming_the_line(tmp_path, te
     with pytest.raises(BenchError) as refused:
         load_config(write(tmp_path, text + "\n"), KNOWN)
     assert message in str(refused.value)
+
+
+# Bad input, round three.
+
+ALIAS_BOMB = "model: {name: majority}\nbootstrap: {}\ntypo:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"  {name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n" for previous, name in zip("abcdefgh", "bcdefghi"))
+
+
+def test_a_config_of_nested_aliases_is_refused_at_once_writing_nothing(project, refused):
+    """Nine levels of nine aliases would stand for 387 million strings: refused at the first alias, before the
+    unknown key is even looked at, and before a record could be written."""
+    path = project.experiments / "bomb.yaml"
+    path.write_text(ALIAS_BOMB)
+    refused(project, ["run", str(path)], f"error: {path}:5: YAML aliases (*a) are not allowed; write the value out")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model: {name: majority}\ndescription: " + "[" * 5000 + "]" * 5000 + "\n", "exp.yaml:2: nested more than 50 levels deep"),
+    ("model: {name: majority}\nseeds: &seeds [0]\nbootstrap: {seed: *seeds}\n", "exp.yaml:3: YAML aliases (*seeds) are not allowed"),
+    ("model: {name: majority}\ndescription: 2024-02-30\n", "exp.yaml:2: invalid YAML value: day is out of range for month"),
+])
+def test_yaml_that_expands_recurses_or_cannot_be_constructed_names_the_line(tmp_path, text, message):
+    with pytest.raises(BenchError, match=re.escape(message)):
+        load_config(write(tmp_path, text), KNOWN)
+
+
+def definitions_config(tmp_path, definitions: str):
+    (tmp_path / "definitions.yaml").write_text(definitions)
+    return write(tmp_path, "model: {name: majority}\ndefinitions: definitions.yaml\n")
+
+
+@pytest.mark.parametrize("definitions, message, line", [
+    ("topic:\n  loss: Losses.\n  loss: Casualties.\n", "key 'loss' given twice (first on line 2)", 3),
+    ("topic:\n  loss: Losses.\ntopic:\n  escape: Flight.\n", "key 'topic' given twice (first on line 1)", 3),
+    ("topic:\n  loss: Losses.\nstance_war: [favor, against]\n", "task 'stance_war' must map each label to its definition", 3),
+    ("topic:\n  loss: ''\n", "task 'topic' must map each label to its definition (a non-empty text)", 2),
+    ("- topic\n", "a definitions file maps each task to a mapping of labels to definitions", 1),
+    ("topic: &t {loss: Losses.}\nstance_war: *t\n", "YAML aliases (*t) are not allowed", 2),
+    ("topic:\n  loss: [\n", "invalid YAML", 3),
+])
+def test_a_definitions_file_is_read_as_a_config_is_naming_its_own_line(tmp_path, definitions, message, line):
+    """The same reader as the config's: keys given twice are refused, and every error names the line."""
+    with pytest.raises(BenchError) as refused:
+        load_config(definitions_config(tmp_path, definitions), KNOWN)
+    assert message in refused.value.message
+    assert (refused.value.path, refused.value.line) == (str(tmp_path / "definitions.yaml"), line)
+
+
+def test_the_shipped_definitions_load(repo):
+    config = load_config(repo.experiments / "e5_generic_zero_shot.yaml")
+    assert set(config.definitions) == {"topic", "stance_war", "stance_defector"}
+
+
+def test_a_bad_predictions_file_met_while_rehearsing_names_its_own_line(tmp_path):
+    """The config is checked by fitting its model once; predictions_file reads its file then, and its errors
+    point at that file's line, not at the config's `params` line."""
+    predictions = tmp_path / "predictions.csv"
+    predictions.write_text("id,task,label\n000-01,topic,loss\n000-01,topic,escape\n")
+    config = write(tmp_path, f"model:\n  name: predictions_file\n  params:\n    path: {predictions}\n")
+    with pytest.raises(BenchError) as refused:
+        load_config(config, KNOWN)
+    assert "a second prediction for 000-01 in task topic (the first is on line 2)" in refused.value.message
+    assert (refused.value.path, refused.value.line) == (str(predictions), 3)

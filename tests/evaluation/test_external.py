@@ -1,8 +1,10 @@
 import csv
+import io
 import json
+from datetime import timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from bench.cli import main
@@ -224,3 +226,119 @@ def test_without_settings_every_setting_the_data_supports_runs(tmp_path):
         "text": "tweet", "label": "stance", "split": "part", "group": "source"}}}))
     [results] = run_plans([plan(load_config(path), {}, None, None, "")])
     assert [r.evaluation for r in results] == ["in_language:und", "leave_one_story_out:all", "given_split:all"]
+
+
+# Bad input, round three: values that are no label or no text.
+
+def load_jsonl(tmp_path, lines: list[str], labels=()):
+    path = tmp_path / "data.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return load(DatasetSpec(str(path), {"text": "tweet", "label": "stance"}, labels=labels))
+
+
+@pytest.mark.parametrize("lines, message, line", [
+    (['{"tweet": "a", "stance": "FAVOR"}', '{"tweet": "b", "stance": NaN}'], "empty label in column 'stance'", 2),
+    (['{"tweet": "a", "stance": "FAVOR"}', '{"tweet": "\\u200b\\u2060 \\ufeff", "stance": "NONE"}'],
+     "empty text in column 'tweet'", 2),
+    (['{"tweet": "a", "stance": "FAVOR"}', '{"tweet": "b", "stance": "\\u200b"}'], "empty label in column 'stance'", 2),
+    (['{"tweet": "a", "stance": "FAVOR"}', '{"tweet": "b", "stance": "nan"}'],
+     "label 'nan' reads as a missing value; list the data set's `labels:` to accept it", 2),
+    (['{"tweet": "a", "stance": 1}', '{"tweet": "b", "stance": 2}', '{"tweet": "c", "stance": "1.0"}'],
+     "label '1.0' is the number '1' written another way (first on line 1); write each label one way", 3),
+    (['{"tweet": "a", "stance": "FAVOR", "stance": "NONE"}'], "key 'stance' given twice in one object", 1),
+    (['{"tweet": "a", "stance": "FAVOR"}', '{"tweet": "b", "stance": ' + "[" * 60 + "]" * 60 + "}"],
+     "nested more than 50 levels deep", 2),
+])
+def test_values_that_are_no_label_or_no_text_are_refused_at_their_line(tmp_path, lines, message, line):
+    with pytest.raises(BenchError) as refused:
+        load_jsonl(tmp_path, lines)
+    assert (refused.value.message, refused.value.path, refused.value.line) == (message, str(tmp_path / "data.jsonl"), line)
+
+
+def test_a_number_is_one_label_however_json_writes_it(tmp_path):
+    """1 and 1.0 are the same JSON number, so the same class; labels lose white space and invisible characters."""
+    task, examples, _ = load_jsonl(tmp_path, ['{"tweet": "a", "stance": 1}', '{"tweet": "b", "stance": 1.0}',
+                                              '{"tweet": "c", "stance": 2}', '{"tweet": "d", "stance": " 2\\u200b"}'])
+    assert task.labels == ("1", "2") and [e.label for e in examples] == ["1", "1", "2", "2"]
+    task, _, _ = load_jsonl(tmp_path, ['{"tweet": "a", "stance": "NaN"}', '{"tweet": "b", "stance": "NONE"}'],
+                            labels=("NaN", "NONE"))
+    assert task.labels == ("NaN", "NONE"), "a label the config lists is a label"
+
+
+def test_a_csv_of_two_columns_of_one_name_or_numbers_written_two_ways_is_refused(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("tweet,stance,stance\na,FAVOR,NONE\n")
+    with pytest.raises(BenchError, match=r"data\.csv:1: column 'stance' appears twice in the header"):
+        load(DatasetSpec(str(path), {"text": "tweet", "label": "stance"}))
+    path.write_text("tweet,stance\na,1\nb,2\nc,1.00\n")
+    with pytest.raises(BenchError, match=r"data\.csv:4: label '1.00' is the number '1' written another way \(first on line 2\)"):
+        load(DatasetSpec(str(path), {"text": "tweet", "label": "stance"}))
+
+
+def test_a_column_without_a_name_is_refused_in_the_config(tmp_path):
+    with pytest.raises(BenchError, match="the column mapping gives no column name for label") as refused:
+        load_config(write_config(tmp_path, {"path": "x.csv", "columns": {"text": "tweet", "label": " "}}))
+    assert refused.value.line is not None
+
+
+def test_a_datasets_folder_of_numbers_and_missing_values(tmp_path):
+    """Parquet and `datasets` store numbers as floats: 1.0 is the label 1; a missing one (null, NaN) is refused."""
+    datasets = pytest.importorskip("datasets")
+    saved = str(tmp_path / "saved")
+    datasets.Dataset.from_dict({"tweet": ["a", "b", "c"], "stance": [1.0, 2.0, 1.0]}).save_to_disk(saved)
+    task, examples, _ = load(DatasetSpec(saved, {"text": "tweet", "label": "stance"}, labels=("1", "2")))
+    assert [e.label for e in examples] == ["1", "2", "1"]
+    for missing in (None, float("nan")):
+        datasets.Dataset.from_dict({"tweet": ["a", "b"], "stance": [1.0, missing]}).save_to_disk(saved)
+        with pytest.raises(BenchError) as refused:
+            load(DatasetSpec(saved, {"text": "tweet", "label": "stance"}))
+        assert (refused.value.message, refused.value.line) == ("empty label in column 'stance'", 2)
+
+
+# Fuzzing the data set reader as `bench run` calls it (plan -> load): any header, cells and nesting.
+
+CELLS = st.one_of(st.sampled_from(["a", "FAVOR", "NONE", "train", "test", "", " ", "\u200b", "1", "1.0", "NaN"]),
+                  st.text(max_size=5))
+COLUMN_NAMES = st.one_of(st.sampled_from(["tweet", "stance", "id", "part", "lang", ""]), st.text(max_size=3))
+JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), CELLS),
+                           lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                   st.dictionaries(COLUMN_NAMES, inner, max_size=3)), max_leaves=8)
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    stream = io.StringIO()
+    csv.writer(stream).writerows(rows)
+    return stream.getvalue()
+
+
+FILES = {
+    "csv": st.one_of(
+        st.tuples(st.lists(COLUMN_NAMES, max_size=6), st.lists(st.lists(CELLS, max_size=6), max_size=8)),
+        st.tuples(st.just(["tweet", "stance"]), st.lists(st.tuples(st.text("abé", min_size=1, max_size=4),
+                                                                   st.sampled_from(["FAVOR", "NONE", "1", "2.0"])),
+                                                         min_size=2, max_size=8)),
+    ).map(lambda parts: csv_text([parts[0], *parts[1]])),
+    "jsonl": st.lists(st.one_of(st.dictionaries(COLUMN_NAMES, JSON_VALUES, max_size=6).map(json.dumps),
+                                JSON_VALUES.map(json.dumps),
+                                st.integers(0, 120).map(lambda depth: '{"tweet": ' + "[" * depth + "]" * depth + "}")),
+                      max_size=8).map(lambda lines: "\n".join(lines)),
+}
+
+
+@settings(max_examples=100, deadline=timedelta(seconds=5))
+@given(data=st.data(), kind=st.sampled_from(sorted(FILES)))
+def test_any_data_file_loads_or_is_refused_and_is_left_as_it_was(tmp_path_factory, data, kind):
+    folder = tmp_path_factory.mktemp("data")
+    path = folder / f"fuzz.{kind}"
+    content = data.draw(FILES[kind]).encode("utf-8")
+    path.write_bytes(content)
+    try:
+        task, examples, _ = load(DatasetSpec(str(path), {"text": "tweet", "label": "stance"}))
+    except BenchError as error:
+        event(f"refused: {error.message[:25]}")
+        assert error.path == str(path)
+    else:
+        event("accepted")
+        assert all(e.text.strip() and e.label in task.labels for e in examples)
+        assert len(set(task.labels)) == len(task.labels) >= 2
+    assert list(folder.iterdir()) == [path] and path.read_bytes() == content, "reading writes nothing"

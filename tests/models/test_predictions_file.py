@@ -1,4 +1,11 @@
+import csv
+import io
+import json
+from datetime import timedelta
+
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from bench.evaluation.config import Config
 from bench.evaluation.runner import plan
@@ -8,6 +15,7 @@ from bench.files import BenchError
 from bench.models.predictions_file import FilePredictions
 
 TASK = Task("topic", ("loss", "escape"), {"loss": "l", "escape": "e"}, None)
+TASKS = ("topic", "stance_war")
 
 
 def rows() -> list[Example]:
@@ -57,6 +65,10 @@ def test_jsonl_works_like_csv(tmp_path, evaluate):
     assert result.scores["macro_f1"].mean == 1.0
 
 
+FOLDS = {f"{evaluation.name}/{number}": [e.id for e in split(rows(), fold)[1]]
+         for evaluation in evaluations("in_language", rows()) for number, fold in enumerate(evaluation.folds)}
+
+
 @pytest.mark.parametrize("change, message, line", [
     (lambda lines: lines + ["z-9,topic,loss"], "unknown id 'z-9'", 14),
     (lambda lines: lines[:3] + ["a-2,topic,lost"] + lines[4:], "unknown label 'lost'", 4),
@@ -64,17 +76,25 @@ def test_jsonl_works_like_csv(tmp_path, evaluate):
     (lambda lines: lines + ["a-0,topic,loss"], "a second prediction for a-0", 14),
     (lambda lines: lines + ["a-1,topic,"], "empty or missing label", 14),
     (lambda lines: ["id,label"] + lines[1:], "lacks column(s) task", 1),
+    (lambda lines: ["id,task,label,label"] + [line + ",other" for line in lines[1:]], "column 'label' appears twice in the header", 1),
+    (lambda lines: lines[:5] + ["a-1,stance-war,favor"] + lines[5:], "unknown task 'stance-war' (known: topic, stance_war)", 6),
     (lambda lines: ["id,task,label,evaluation,fold"] + [line + ",," for line in lines[1:]] + ["a-1,topic,loss,x,1"],
      "unknown fold 'x/1'", 14),
 ])
 def test_bad_files_are_refused_naming_the_line(tmp_path, change, message, line):
     good = ["id,task,label"] + [f"{e.id},topic,{e.label}" for e in rows()]
     path = write(tmp_path, change(good))
-    folds = {f"{evaluation.name}/{number}": [e.id for e in split(rows(), fold)[1]]
-             for evaluation in evaluations("in_language", rows()) for number, fold in enumerate(evaluation.folds)}
     with pytest.raises(BenchError, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
-        FilePredictions(path=path).check("topic", TASK.labels, [e.id for e in rows()], folds)
+        FilePredictions(path=path).check("topic", TASK.labels, [e.id for e in rows()], FOLDS, TASKS)
     assert caught.value.path == path and caught.value.line == line
+
+
+def test_rows_of_a_task_the_experiment_does_not_run_are_left_alone(tmp_path):
+    """A file of every task's predictions serves a config that runs only some of them."""
+    path = write(tmp_path, ["id,task,label"] + [f"{e.id},{task},{e.label}" for e in rows() for task in TASKS])
+    model = FilePredictions(path=path, task="topic").fit(None, ["loss", "escape"])
+    model.check("topic", TASK.labels, [e.id for e in rows()], FOLDS, TASKS)
+    assert list(model.predict({"id": ["a-1"]})) == ["escape"]
 
 
 def test_the_benchmark_checks_the_file_before_running(tmp_path, repo):
@@ -104,3 +124,71 @@ def test_the_example_file_reproduces_the_record_it_was_exported_from(tmp_path, r
     def scores(record):
         return {(r["task"], r["evaluation"]): r["scores"]["macro_f1"] for r in record["results"] if not r["train_size"]}
     assert scores(fresh) == scores(committed)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("predictions.csv", "id,task,label,label\n000-01,topic,escape,other\n", "1: column 'label' appears twice in the header"),
+    ("predictions.csv", "id,task,label\n000-01,topic,escape\n000-02,topc,escape\n",
+     "3: unknown task 'topc' (known: topic, stance_war, stance_defector)"),
+    ("predictions.jsonl", '{"id": "000-01", "task": "topic", "label": "escape"}\n{"id": ' + "[" * 10_000 + "]" * 10_000 + "}\n",
+     "2: nested more than 50 levels deep"),
+    ("predictions.jsonl", '{"id": "000-01", "task": "topic", "label": "escape", "label": "other"}\n',
+     "1: key 'label' given twice in one object"),
+])
+def test_bench_run_refuses_a_bad_predictions_file_at_its_line_writing_nothing(project, refused, name, content, message):
+    """Through `bench run`: the trial's file of two `label` columns scored every paragraph as the last one."""
+    path = project.root / name
+    path.write_text(content)
+    config = project.experiments / "from_file.yaml"
+    config.write_text(f"model:\n  name: predictions_file\n  params:\n    path: {path}\n")
+    refused(project, ["run", str(config)], f"error: {path}:{message}")
+
+
+# Fuzzing: any header, rows and nesting read as predictions, or refused with a BenchError; nothing written.
+
+IDS = [e.id for e in rows()]
+CELLS = st.one_of(st.sampled_from([*IDS, "topic", "stance_war", "topc", "loss", "escape", "in_language:a", "1", "",
+                                   " ", "z-9"]), st.text(max_size=6))
+COLUMN_NAMES = st.one_of(st.sampled_from(["id", "task", "label", "evaluation", "fold", "", "label "]), st.text(max_size=4))
+# A valid file (a label for every paragraph) with a few rows of anything at all, so some files are read.
+VALID_ROWS = st.lists(st.sampled_from(TASK.labels), min_size=len(IDS), max_size=len(IDS)).map(
+    lambda labels: [[paragraph, "topic", label] for paragraph, label in zip(IDS, labels)])
+CSV_FILES = st.one_of(
+    st.tuples(st.lists(COLUMN_NAMES, max_size=6), st.lists(st.lists(CELLS, max_size=6), max_size=8)),
+    st.tuples(st.just(["id", "task", "label"]), st.tuples(VALID_ROWS, st.lists(st.lists(CELLS, max_size=4), max_size=2))
+              .map(lambda parts: parts[0] + parts[1])))
+JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), CELLS),
+                           lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                   st.dictionaries(COLUMN_NAMES, inner, max_size=3)), max_leaves=8)
+ANY_LINE = st.one_of(st.dictionaries(COLUMN_NAMES, JSON_VALUES, max_size=6).map(json.dumps), JSON_VALUES.map(json.dumps),
+                    st.integers(0, 120).map(lambda depth: '{"id": ' + "[" * depth + "]" * depth + "}"), st.text(max_size=10))
+JSON_LINES = st.one_of(
+    VALID_ROWS.map(lambda rows: [json.dumps(dict(zip(("id", "task", "label"), row))) for row in rows]),
+    st.lists(ANY_LINE, max_size=8))
+
+
+def csv_text(header: list[str], cells: list[list[str]]) -> str:
+    stream = io.StringIO()
+    csv.writer(stream).writerows([header, *cells])
+    return stream.getvalue()
+
+
+@settings(max_examples=150, deadline=timedelta(seconds=5))
+@given(data=st.data(), suffix=st.sampled_from([".csv", ".jsonl"]))
+def test_any_predictions_file_is_read_or_refused_and_left_as_it_was(tmp_path_factory, data, suffix):
+    """What `bench run` calls: fit (when it rehearses the config) and check (when it plans the runs)."""
+    folder = tmp_path_factory.mktemp("predictions")
+    path = folder / f"predictions{suffix}"
+    content = (csv_text(*data.draw(CSV_FILES)) if suffix == ".csv" else "\n".join(data.draw(JSON_LINES))).encode()
+    path.write_bytes(content)
+    model = FilePredictions(path=str(path), task="topic")
+    try:
+        model.fit(None, list(TASK.labels))
+        model.check("topic", TASK.labels, IDS, FOLDS, TASKS)
+    except BenchError as error:
+        event(f"refused: {error.message[:25]}")
+        assert error.path == str(path)
+    else:
+        event("accepted")
+        assert set(model.predict({"id": IDS})) <= set(TASK.labels)
+    assert list(folder.iterdir()) == [path] and path.read_bytes() == content, "reading writes nothing"
