@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,27 +49,42 @@ def subsample(train: list[Example], size: float | None, seed: int) -> list[Examp
 
 
 # Settings share training sides (cross_lingual:nl>en trains on what one in_language:nl fold trains on), and
-# every model here is deterministic given its parameters, seed and rows: the same selection or fit is reused.
+# every model here is deterministic given its class, parameters, seed and rows: the same selection or fit is
+# reused. The lock keeps the memo whole under the threading backend; a computation runs outside it.
 _REMEMBERED: OrderedDict[str, object] = OrderedDict()
 _REMEMBERED_LIMIT = 8
+_REMEMBERED_LOCK = threading.Lock()
+
+
+def fingerprint(part) -> object:
+    """What a computation's result depends on in one argument: an estimator's class and parameters (nested
+    estimators likewise), every field of each example (its text and groups, not only its id and label), and
+    plain values as they are."""
+    if isinstance(part, BaseEstimator):
+        return (type(part).__module__, type(part).__qualname__,
+                sorted((k, fingerprint(v)) for k, v in part.get_params(deep=False).items()))
+    if isinstance(part, Example):
+        return hashlib.sha256(repr(part).encode()).hexdigest()  # the dataclass's repr names every field
+    if isinstance(part, (list, tuple)):
+        return [fingerprint(p) for p in part]
+    if isinstance(part, dict):
+        return sorted((k, fingerprint(v)) for k, v in part.items())
+    return part
 
 
 def remembered(compute: Callable, *args):
-    """compute(*args), or its result from an earlier call with equal arguments: estimators (by their parameters),
-    examples (by id, target and label) and plain values."""
-    def plain(part):
-        if isinstance(part, BaseEstimator):
-            return sorted((k, v) for k, v in part.get_params(deep=True).items() if not isinstance(v, BaseEstimator))
-        if isinstance(part, (list, tuple)) and part and isinstance(part[0], Example):
-            return [(e.id, e.target, e.label) for e in part]
-        return part
-    digest = hashlib.sha256(repr([compute.__name__] + [(type(a).__name__, plain(a)) for a in args]).encode()).hexdigest()
-    if digest not in _REMEMBERED:
-        _REMEMBERED[digest] = compute(*args)
+    """compute(*args), or its result from an earlier call with the same fingerprint of its arguments."""
+    digest = hashlib.sha256(repr([compute.__name__] + [fingerprint(a) for a in args]).encode()).hexdigest()
+    with _REMEMBERED_LOCK:
+        if digest in _REMEMBERED:
+            _REMEMBERED.move_to_end(digest)
+            return _REMEMBERED[digest]
+    result = compute(*args)
+    with _REMEMBERED_LOCK:
+        _REMEMBERED[digest] = result
         while len(_REMEMBERED) > _REMEMBERED_LIMIT:
             _REMEMBERED.popitem(last=False)
-    _REMEMBERED.move_to_end(digest)
-    return _REMEMBERED[digest]
+    return result
 
 
 def fit(model: BaseEstimator, rows: list[Example]) -> BaseEstimator:
@@ -122,9 +138,6 @@ def run_fold(config: Config, task: Task, examples: list[Example], evaluation: Ev
         return None
     fold = evaluation.folds[number]
     train_labels = {e.label for e in train}
-    if len(train_labels) < 2:
-        raise BenchError(f"{config.name}: {task.name} {evaluation.name}: the training rows of the fold testing "
-                         f"{', '.join(fold.test[:5])}{' …' if len(fold.test) > 5 else ''} have a single class")
     fold_model, record = trained_side_model(config, task, train, evaluation, number)  # record: `selection`, `loss`
     test_frame = frame(test)
     predictions = []
@@ -220,7 +233,29 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus | None, gold: di
     units = [(task, examples, evaluation, size)
              for task, examples in data for evaluation in chosen_evaluations(config, examples)
              for size in config.train_sizes or (None,)]
+    for task, examples, evaluation, size in units:
+        check_training_sides(config, task, examples, evaluation, size)
     return Plan(config, data_hash, summary, units)
+
+
+def check_training_sides(config: Config, task: Task, examples: list[Example], evaluation: Evaluation,
+                         size: float | None) -> None:
+    """Every fold's training side, and each seed's draw of it at a training size, holds two classes: a fold that
+    cannot be fitted is found while planning, before the run writes any record, not when that fold runs."""
+    for fold in evaluation.folds:
+        train, test = split(examples, fold)
+        if not train or not test:
+            continue
+        tested = f"{', '.join(fold.test[:5])}{' …' if len(fold.test) > 5 else ''}"
+        classes = {e.label for e in train}
+        if len(classes) < 2:
+            raise BenchError(f"{task.name} {evaluation.name}: the training rows of the fold testing {tested} are all "
+                             f"{next(iter(classes))!r}; a classifier needs two classes (check `kinds`, `settings` "
+                             "and the data's languages and groups)")
+        for seed in config.seeds if size is not None else ():
+            if len({e.label for e in subsample(train, size, seed)}) < 2:
+                raise BenchError(f"{task.name} {evaluation.name}: training size {size} draws a single class for "
+                                 f"seed {seed} in the fold testing {tested}; a larger size gives two")
 
 
 def chosen_evaluations(config: Config, examples: list[Example]) -> list[Evaluation]:

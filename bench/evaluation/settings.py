@@ -1,7 +1,9 @@
 """Settings: how a task's examples are split into training and test folds, one registry of them all.
 
 No document (or, for an external data set, no group) is ever on both sides of a split, and wherever the
-data allows it no story is either: each evaluation records whether it is story-disjoint.
+data allows it no story is either: each evaluation records whether it is story-disjoint. Where the data has
+its own split (an external data set's split column), every setting trains on its train rows only and tests
+its test rows only, as a published benchmark's numbers must; validation rows are never used.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ DEFAULT_FOLDS = 10
 class Fold:
     """Which examples train and which test: those whose `by` attribute (a story, a document, or a given split)
     is listed, and, where a side names a language, only that language's examples (an external data set's
-    groups may hold several languages)."""
+    groups may hold several languages), and where it names a part of the data's own split, only that part's."""
 
     train: tuple[str, ...]
     test: tuple[str, ...]
     by: str = "doc"
     train_language: str = ""
     test_language: str = ""
+    train_split: str = ""
+    test_split: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,16 +68,21 @@ def group_unit(examples: Sequence[Example]) -> str:
     return "story" if has_stories(examples) and len({e.story for e in examples}) >= 2 else "doc"
 
 
+def official_sides(examples: Sequence[Example]) -> dict[str, str]:
+    """The parts of the data's own split that a fold trains and tests on: train and test where it has one."""
+    return {"train_split": "train", "test_split": "test"} if any(e.split for e in examples) else {}
+
+
 def evaluation(setting: str, train_language: str, test_language: str, folds: Sequence[Fold],
                examples: Sequence[Example]) -> Evaluation:
-    """An evaluation with its story-disjointness read off the folds, so a flag can never claim what is not so."""
+    """An evaluation of the folds that have rows on both sides (under the data's own split a held-out group may
+    have no test rows), with its story-disjointness read off them, so a flag can never claim what is not so."""
+    sides = [(fold, *split(examples, fold)) for fold in folds]
+    kept = [(fold, train, test) for fold, train, test in sides if train and test]
     disjoint = None
     if has_stories(examples):
-        disjoint = True
-        for fold in folds:
-            train, test = split(examples, fold)
-            disjoint = disjoint and not ({e.story for e in train} & {e.story for e in test})
-    return Evaluation(setting, train_language, test_language, tuple(folds), disjoint)
+        disjoint = all(not ({e.story for e in train} & {e.story for e in test}) for _, train, test in kept)
+    return Evaluation(setting, train_language, test_language, tuple(fold for fold, _, _ in kept), disjoint)
 
 
 def grouped_folds(examples: Sequence[Example], max_folds: int, language: str = "") -> tuple[Fold, ...]:
@@ -82,11 +91,12 @@ def grouped_folds(examples: Sequence[Example], max_folds: int, language: str = "
     by = group_unit(examples)
     groups = [getattr(e, by) for e in examples]
     held_out = unique(groups)
+    sides = official_sides(examples)
     if len(held_out) <= max_folds:
-        return tuple(Fold(tuple(g for g in held_out if g != held), (held,), by, language, language)
+        return tuple(Fold(tuple(g for g in held_out if g != held), (held,), by, language, language, **sides)
                      for held in held_out)
     return tuple(Fold(tuple(unique(groups[i] for i in train)), tuple(unique(groups[i] for i in test)), by, language,
-                      language)
+                      language, **sides)
                  for train, test in GroupKFold(n_splits=max_folds).split(groups, groups=groups))
 
 
@@ -115,6 +125,7 @@ def cross_lingual(examples: Sequence[Example], max_folds: int) -> list[Evaluatio
     """
     languages = by_language(examples)
     by = "story" if has_stories(examples) else "doc"
+    sides = official_sides(examples)
     found = []
     for source, source_rows in languages.items():
         source_groups = unique(getattr(e, by) for e in source_rows)
@@ -123,8 +134,8 @@ def cross_lingual(examples: Sequence[Example], max_folds: int) -> list[Evaluatio
                 continue
             target_groups = unique(getattr(e, by) for e in target_rows)
             fresh = tuple(g for g in target_groups if g not in source_groups)
-            folds = [Fold(tuple(source_groups), fresh, by, source, target)] if fresh else []
-            folds += [Fold(tuple(g for g in source_groups if g != shared), (shared,), by, source, target)
+            folds = [Fold(tuple(source_groups), fresh, by, source, target, **sides)] if fresh else []
+            folds += [Fold(tuple(g for g in source_groups if g != shared), (shared,), by, source, target, **sides)
                       for shared in target_groups if shared in source_groups and len(source_groups) > 1]
             if folds:
                 found.append(evaluation("cross_lingual", source, target, folds, examples))
@@ -146,7 +157,8 @@ def cross_lingual_same_story(examples: Sequence[Example], max_folds: int) -> lis
             shared = tuple(s for s in unique(e.story for e in target_rows) if s in stories)
             if source != target and shared:
                 found.append(evaluation("cross_lingual_same_story", source, target,
-                                        [Fold(tuple(stories), shared, "story", source, target)], examples))
+                                        [Fold(tuple(stories), shared, "story", source, target,
+                                              **official_sides(examples))], examples))
     return found
 
 
@@ -185,18 +197,23 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
 
 
 def evaluations(setting: str, examples: Sequence[Example], max_folds: int = DEFAULT_FOLDS) -> list[Evaluation]:
-    """The setting's evaluations; a setting the data cannot support is an error, not an empty table."""
+    """The setting's evaluations, each with a fold to run; a setting the data cannot support is an error, not an
+    empty table."""
     if setting not in SETTINGS:
         raise BenchError(f"unknown setting {setting!r} (known: {', '.join(SETTINGS)})")
-    found = SETTINGS[setting].build(examples, max_folds)
+    found = [e for e in SETTINGS[setting].build(examples, max_folds) if e.folds]
     if not found:
-        raise BenchError(f"setting {setting!r} needs {SETTINGS[setting].needs}")
+        own = ("; under the data's own split a fold also needs train rows to train on and test rows to test"
+               if official_sides(examples) else "")
+        raise BenchError(f"setting {setting!r} needs {SETTINGS[setting].needs}{own}")
     return found
 
 
 def split(examples: Sequence[Example], fold: Fold) -> tuple[list[Example], list[Example]]:
     """The fold's training and test examples."""
-    def side(values: tuple[str, ...], language: str) -> list[Example]:
+    def side(values: tuple[str, ...], language: str, part: str) -> list[Example]:
         chosen = set(values)
-        return [e for e in examples if getattr(e, fold.by) in chosen and language in ("", e.language)]
-    return side(fold.train, fold.train_language), side(fold.test, fold.test_language)
+        return [e for e in examples
+                if getattr(e, fold.by) in chosen and language in ("", e.language) and part in ("", e.split)]
+    return (side(fold.train, fold.train_language, fold.train_split),
+            side(fold.test, fold.test_language, fold.test_split))

@@ -8,12 +8,14 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..evaluation.config import known_names, load_config
 from ..evaluation.provenance import benchmark_sha256, provenance, stale_records
 from ..evaluation.results import Result
-from ..evaluation.runner import Plan, joblib_backend, plan, run_plans
+from ..evaluation.runner import Plan, check_jobs, joblib_backend, plan, run_plans
+from ..evaluation.settings import split
 from ..evaluation.tasks import tasks_from_schema
 from ..files import BenchError, check_destinations
 from ..publishing.outputs import text_outputs
@@ -25,6 +27,7 @@ from .publish import publication_files, publish_benchmark, publish_external
 def run(project: Project, configs: Sequence[str] = (), *, include_fine_tuning: bool = False, out: str | None = None,
         jobs: int = 1, backend: str = "loky", check: bool = False) -> int:
     """`bench run`: run the experiments and publish, or, with `check`, rerun them and compare."""
+    check_jobs(jobs, backend)  # before anything is read or written, a scratch copy for `check` included
     if check:
         return check_reproducible(project, configs, jobs, backend)
     gpu = include_fine_tuning and not configs and gpu_present()
@@ -93,18 +96,70 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
     Records go to experiments/results/records/, or to OUT/records/ with --out; experiments on an external
     data set always go to their own folder, so they never mix with the benchmark's tables.
     """
+    check_jobs(jobs, backend)
     plans = plan_experiments(project, paths, out)
     records_dir = (out or project.results) / RECORDS
-    check_destinations([*(records_dir / f"{p.config.name}.json" for p in plans), *publication_files(project, out)])
+    check_comparable(plans, paths, records_dir)
+    inside = out or project.root  # no write may leave it through a symbolic link
+    check_destinations([*(records_dir / f"{p.config.name}.json" for p in plans), *publication_files(project, out)],
+                       inside)
     joblib_backend(backend)  # join a cluster now, so that an unreachable one fails before anything is written
 
     def finished(done: Plan, results: list[Result]) -> None:
         origin = provenance(project.root, done.data_sha256, done.config)
-        path = write_record(records_dir, done.config, results, origin, done.dataset)
+        path = write_record(records_dir, done.config, results, origin, done.dataset, inside=inside)
         print(f"finished {done.config.name} ({done.config.model}, seeds {list(done.config.seeds)}): {path}",
               file=sys.stderr)
 
     run_plans(plans, jobs, backend, finished)
+
+
+def check_comparable(plans: list[Plan], paths: list[Path], records_dir: Path) -> None:
+    """Refuse experiments that would share a table column on different rows, before any is run.
+
+    The tables and the significance tests pair the records' predictions row by row, by id, so every record
+    published together (this run's and those already in the records folder that it does not replace) must test
+    the same rows in each evaluation of a task they share, and one data set name must name one data set.
+    """
+    data: dict[str, tuple[str, Path]] = {}
+    tested: dict[tuple[str, str], Tested] = {}
+    for found, path in zip(plans, paths):
+        for task, examples, evaluation, _ in found.units:
+            hashed, first = data.setdefault(task.name, (found.data_sha256, path))
+            if hashed != found.data_sha256:
+                raise BenchError(f"the data set name {task.name!r} also names the data of {first}, which is another "
+                                 "data set (its hash differs); give one of them a `dataset.name` of its own", path)
+            ids = frozenset(e.id for fold in evaluation.folds for e in split(examples, fold)[1])
+            compare_tested(tested, (task.name, evaluation.name), Tested(ids, path, True))
+    running = {found.config.name for found in plans}
+    for part in load_records(records_dir) if records_dir.is_dir() else ():
+        for record in part:
+            if record.experiment in running:
+                continue  # this run replaces it
+            for result in record.results:
+                compare_tested(tested, (result.task, result.evaluation), Tested(
+                    frozenset(p.id for p in result.predictions), records_dir / f"{record.experiment}.json", False))
+
+
+@dataclass(frozen=True)
+class Tested:
+    """The rows one experiment tests in one evaluation, and its config (of this run) or its record."""
+
+    ids: frozenset[str]
+    path: Path
+    config: bool
+
+
+def compare_tested(tested: dict[tuple[str, str], Tested], cell: tuple[str, str], new: Tested) -> None:
+    """Remember the rows an experiment tests in a (task, evaluation), or refuse other rows than an earlier one's;
+    the error names the config of this run where there is one."""
+    first = tested.setdefault(cell, new)
+    if first.ids != new.ids:
+        here, other = (new, first) if new.config or not first.config else (first, new)
+        raise BenchError(f"{' '.join(cell)} tests {len(here.ids)} rows here and {len(other.ids)} other ones in "
+                         f"{other.path}; experiments published together must test the same rows in each evaluation "
+                         "they share (give an external data set its own `dataset.name`, or write to another --out "
+                         "folder)", here.path)
 
 
 def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int = 1, backend: str = "loky") -> int:

@@ -81,6 +81,12 @@ def test_a_delimited_file_runs_every_setting(project, tmp_path, capsys, suffix, 
     assert "f_avg" in given["scores"], "FAVOR and AGAINST are recognised as the stance poles"
     for fold in results["in_language:en"]["folds"]:
         assert len(fold["test"]) == 1, "three groups in a language: leave one group out"
+    # The split column holds in every setting: a language's test rows (i = 0, all in group g0) are tested by a
+    # model trained on its train rows of the other groups (i = 1, 2: six rows), or, across languages, on all
+    # of the other language's train rows (i = 1, 2, 3: nine rows); validation and test rows never train.
+    assert [(f["test"], f["n_train"], f["n_test"]) for f in results["in_language:en"]["folds"]] == [(["en-g0"], 6, 3)]
+    assert [(f["n_train"], f["n_test"]) for f in results["cross_lingual:en>nl"]["folds"]] == [(9, 3)]
+    assert sum(f["n_test"] for f in results["leave_one_story_out:all"]["folds"]) == 6
     for r in results.values():
         for fold in r["folds"]:
             assert not set(fold["train"]) & set(fold["test"])

@@ -158,6 +158,8 @@ def test_a_staged_model_is_fitted_once_per_setting_of_its_other_parameters():
 
 
 def test_a_repeated_selection_or_fit_is_computed_once():
+    import dataclasses
+
     from bench.evaluation.runner import remembered
     calls = []
     def count(model, rows, value):
@@ -170,4 +172,6 @@ def test_a_repeated_selection_or_fit_is_computed_once():
     assert remembered(count, Spy(bias=0.5), rows[:5], 1) != first
     relabelled = [rows[0].__class__(**{**rows[0].__dict__, "label": "y" if rows[0].label == "x" else "x"})] + rows[1:4]
     assert remembered(count, Spy(bias=0.5), relabelled, 1) != first
-    assert len(calls) == 4
+    retexted = [dataclasses.replace(rows[0], text=rows[0].text + " (another data set)")] + rows[1:4]
+    assert remembered(count, Spy(bias=0.5), retexted, 1) != first, "same ids and labels, other texts"
+    assert len(calls) == 5

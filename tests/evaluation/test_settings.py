@@ -95,7 +95,7 @@ def test_a_setting_the_data_cannot_support_is_an_error(examples):
 @settings(max_examples=60, deadline=None)
 @given(groups=st.lists(st.integers(0, 30), min_size=2, max_size=120), max_folds=st.integers(2, 12))
 def test_grouped_folds_test_every_row_once_and_never_split_a_group(groups, max_folds):
-    rows = [Example(str(i), f"g{g}", "en", "", "", "", "text", "x") for i, g in enumerate(groups)]
+    rows = [Example(str(i), f"g{g}", "en", "", "", "text", "x") for i, g in enumerate(groups)]
     folds = grouped_folds(rows, max_folds)
     distinct = len(set(groups))
     assert len(folds) == (distinct if distinct <= max_folds else max_folds)
@@ -112,7 +112,7 @@ def test_grouped_folds_test_every_row_once_and_never_split_a_group(groups, max_f
 @given(rows=st.lists(st.tuples(st.integers(0, 12), st.sampled_from(["en", "nl", "de"])), min_size=2, max_size=80),
        max_folds=st.integers(2, 6))
 def test_language_settings_keep_to_their_languages_when_groups_mix_them(rows, max_folds):
-    examples = [Example(str(i), f"g{g}", language, "", "", "", "text", "x") for i, (g, language) in enumerate(rows)]
+    examples = [Example(str(i), f"g{g}", language, "", "", "text", "x") for i, (g, language) in enumerate(rows)]
     for setting in ("in_language", "cross_lingual"):
         try:
             found = evaluations(setting, examples, max_folds)
@@ -131,3 +131,32 @@ def test_language_settings_keep_to_their_languages_when_groups_mix_them(rows, ma
                 if e.language == evaluation.test_language and e.id not in tested:
                     # untested only where no training data would be left without its group
                     assert source_groups == {e.doc}
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 8), st.sampled_from(["en", "nl"]),
+                               st.sampled_from(["train", "test", "validation"])), min_size=2, max_size=80))
+def test_every_setting_trains_on_the_data_s_train_rows_and_tests_its_test_rows(rows):
+    """A published benchmark's numbers come from its official test rows, by models that saw neither those nor
+    its validation rows: every setting honours the split column, not given_split alone."""
+    examples = [Example(str(i), f"g{g}", language, "", "", "text", "x", part)
+                for i, (g, language, part) in enumerate(rows)]
+    for setting in ("in_language", "cross_lingual", "leave_one_story_out"):
+        try:
+            found = evaluations(setting, examples, max_folds=20)
+        except BenchError as error:
+            assert "under the data's own split a fold also needs train rows" in error.message
+            continue
+        for evaluation in found:
+            tested = []
+            for fold in evaluation.folds:
+                train, test = split(examples, fold)
+                assert train and test
+                assert {e.split for e in train} == {"train"} and {e.split for e in test} == {"test"}
+                assert not {e.doc for e in train} & {e.doc for e in test}
+                tested += [e.id for e in test]
+            assert len(tested) == len(set(tested)), "no row is tested twice"
+        if setting == "leave_one_story_out":  # every test row whose group leaves train rows elsewhere is tested
+            [evaluation] = found
+            trained = {e.doc for e in examples if e.split == "train"}
+            assert set(tested) == {e.id for e in examples if e.split == "test" and trained - {e.doc}}

@@ -6,6 +6,7 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 
@@ -131,7 +132,43 @@ def test_target_conditioned_features_are_crossed_with_each_target():
     X = pd.DataFrame({"text": ["good day", "bad day"], "target": ["a", "b"]})
     features = TargetConditioned(ngram_features()).fit(X)
     matrix = features.transform(X).toarray()
-    width = matrix.shape[1] // 3
-    assert matrix.shape[1] == 3 * width, "shared block, then one block per target"
-    assert np.all(matrix[0, 2 * width:] == 0) and np.all(matrix[1, width:2 * width] == 0)
-    assert np.allclose(matrix[0, :width], matrix[0, width:2 * width])
+    width = features.features_.transform(X).shape[1]
+    a, b = (len(columns) for columns in features.columns_)
+    assert matrix.shape[1] == width + a + b, "shared block, then one block per target of the columns it uses"
+    assert np.all(matrix[0, width + a:] == 0) and np.all(matrix[1, width:width + a] == 0)
+    assert np.allclose(matrix[0, :width][matrix[0, :width] > 0], matrix[0, width:width + a])
+
+
+def many_targets(seed: int, rows: int, targets: int = 30) -> tuple[pd.DataFrame, np.ndarray]:
+    """Short posts toward one of many targets, the label in the wording."""
+    rng = random.Random(seed)
+    found = [(rng.choice(LABELS), f"target {rng.randrange(targets)}") for _ in range(rows)]
+    texts = [f"{label.lower()} {target} " + " ".join(rng.choice("abcde") for _ in range(4)) for label, target in found]
+    return pd.DataFrame({"text": texts, "target": [t for _, t in found]}), np.array([label for label, _ in found])
+
+
+def test_crossing_keeps_only_the_columns_training_uses_and_predicts_as_the_full_crossing():
+    """10,000 rows on 200 targets crossed in full need the shared columns times 201 coefficients per class (a
+    MemoryError); the kept columns are bounded by the training matrix's non-zeros, with the same predictions."""
+    from sklearn.linear_model import LogisticRegression
+    X, y = many_targets(0, 300)
+    X_test, _ = many_targets(1, 100)
+    features = TargetConditioned(ngram_features())
+    train, test = features.fit_transform(X, y), features.transform(X_test)
+    shared = features.features_.transform(X)
+    assert train.shape[1] <= shared.shape[1] + shared.nnz
+    assert train.shape[1] < shared.shape[1] * (1 + len(features.targets_)) / 2
+
+    def full(frame):
+        rows = sp.csr_matrix(features.features_.transform(frame))
+        return sp.hstack([rows] + [sp.diags((frame["target"] == t).to_numpy(float)) @ rows for t in features.targets_])
+    pruned = LogisticRegression(max_iter=2000).fit(train, y)
+    crossed = LogisticRegression(max_iter=2000).fit(full(X), y)
+    assert np.array_equal(pruned.predict(test), crossed.predict(full(X_test)))
+    assert np.allclose(pruned.predict_proba(test), crossed.predict_proba(full(X_test)), atol=1e-8)
+
+
+def test_a_target_with_a_single_training_class_predicts_it():
+    X = pd.DataFrame({"text": ["good", "bad", "good", "bad"], "target": ["a", "a", "b", "b"]})
+    model = PerTarget(build_model("tfidf")).fit(X, ["FAVOR", "AGAINST", "NONE", "NONE"])
+    assert list(model.predict(X)) == ["FAVOR", "AGAINST", "NONE", "NONE"]

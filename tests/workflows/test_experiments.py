@@ -3,6 +3,7 @@ import json
 import pytest
 
 import bench.workflows.experiments as experiments
+from bench.cli import main
 from bench.evaluation.config import Config
 from bench.evaluation.results import Record
 from bench.publishing.records import write_record
@@ -109,6 +110,45 @@ def test_a_real_dask_scheduler_gives_the_records_of_a_local_run(project, tmp_pat
     assert first["results"] == second["results"]
 
 
+def test_jobs_beyond_the_cores_are_refused_before_anything_is_read(ran, capsys, monkeypatch, refused):
+    from bench.evaluation.runner import usable_cores
+    monkeypatch.setattr(experiments, "plan_experiments", lambda *args: pytest.fail("read before --jobs was checked"))
+    refused(ran, ["run", "--jobs", "1000"], f"error: --jobs must be from 1 to {usable_cores()}")
+    refused(ran, ["run", "--check", "--jobs", "1000"], "error: --jobs must be from 1 to")
+
+
+def shared_name(folder, name: str, test_every: int) -> str:
+    """A data set called `shared`, in a file of its own, testing every `test_every`-th row."""
+    rows = [f"{i},{'alpha' if i % 2 else 'beta'} {i},{'AB'[i % 2]},{'test' if i % test_every == 0 else 'train'}"
+            for i in range(24)]
+    (folder / f"{name}.csv").write_text("\n".join(["id,text,label,part", *rows]) + "\n", encoding="utf-8")
+    path = folder / f"{name}.yaml"
+    path.write_text(f"model: {{name: majority}}\nsettings: [given_split]\ndataset: {{path: {name}.csv, name: shared, "
+                    "columns: {id: id, text: text, label: label, split: part}}\n", encoding="utf-8")
+    return str(path)
+
+
+def test_two_data_sets_of_one_name_are_refused_naming_both_configs(project, capsys, tmp_path, refused):
+    """They would share the table's `shared` column on other rows: publishing died pairing their predictions."""
+    first, second = shared_name(tmp_path, "x", 4), shared_name(tmp_path, "y", 3)
+    refused(project, ["run", first, second, "--out", str(tmp_path / "out")],
+            f"error: {second}: the data set name 'shared' also names the data of {first}, which is another data set",
+            tmp_path)
+
+
+def test_rows_other_than_a_kept_record_s_are_refused_before_the_run(ran, capsys, tmp_path, refused):
+    """Captions beside the body paragraphs: topic's in_language:en tests other rows than majority's record, which
+    the run keeps and publishes beside it; the same for an external run beside an earlier one in its folder."""
+    config = ran.experiments / "zz_captions.yaml"
+    config.write_text("model: {name: majority}\ntasks: [topic]\nkinds: [body, caption]\nsettings: [in_language]\n")
+    refused(ran, ["run", str(config)], f"error: {config}: topic in_language:en tests 49 rows here and 46 other ones in "
+                                       f"{ran.records / 'majority.json'}; experiments published together must test")
+    out = tmp_path / "out"
+    assert main(["--root", str(ran.root), "run", shared_name(tmp_path, "x", 4), "--out", str(out)]) == 0
+    later = shared_name(tmp_path, "z", 3)
+    refused(ran, ["run", later, "--out", str(out)], f"error: {later}: shared given_split:all tests", tmp_path)
+
+
 # Bad input to inner-check and report: one `error:` line, exit 1, no file written, and no fold computed.
 
 @pytest.fixture
@@ -157,3 +197,11 @@ def test_report_refuses_a_hand_edited_or_truncated_record_naming_it(project, ref
     path = write_record(project.records, Config("majority", "majority"), [], {})
     path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
     refused(project, ["report"], f"error: {path}{message}")
+
+
+def test_a_records_folder_linked_out_of_the_checkout_is_refused_before_the_run(ran, tmp_path, refused):
+    elsewhere = tmp_path / "elsewhere"
+    ran.records.rename(elsewhere)
+    ran.records.symlink_to(elsewhere, target_is_directory=True)
+    refused(ran, ["run", str(ran.experiments / "majority.yaml")],
+            f"{ran.records}: is a symbolic link to {elsewhere}, outside {ran.root}", tmp_path)
