@@ -208,7 +208,11 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus | None, gold: di
         data, data_hash, summary = [(tasks[n], build_examples(tasks[n], corpus, gold, config.kinds))
                                     for n in config.tasks], benchmark_hash, None
     for task, _ in data:
-        given = (config.definitions or {}).get(task.name, task.definitions) if config.definitions else task.definitions
+        if config.definitions and task.name not in config.definitions:
+            raise BenchError(f"the definitions ({config.definitions_source}) define no labels of {task.name}; a "
+                             "definitions file defines every task the config runs, so no task falls back to the "
+                             "codebook unannounced")
+        given = config.definitions[task.name] if config.definitions else task.definitions
         if set(given) != set(task.labels):
             raise BenchError(f"the definitions ({config.definitions_source}) of {task.name} must define exactly its "
                              f"labels: {', '.join(task.labels)}")

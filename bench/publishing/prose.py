@@ -73,6 +73,9 @@ def headline_markdown(tables: list[HeadlineTable]) -> str:
 
 def headline_block(results: Results, columns: dict[tuple[str, str, str], Column], tables: list[HeadlineTable]) -> str:
     """The legend, then the headline tables: the README's results block and the results page's main table."""
+    if not columns:  # records of settings that share stories only (cross_lingual_same_story alone)
+        return ("No record holds a story-disjoint evaluation, so there is no headline table; the results page "
+                "shows every evaluation.\n")
     return headline_legend(results, columns) + "\n" + headline_markdown(tables)
 
 

@@ -161,3 +161,13 @@ def test_a_training_size_that_draws_one_class_is_refused_while_planning(tmp_path
         "dataset: {path: skewed.csv, columns: {id: id, text: text, label: label, group: source}}\n")
     with pytest.raises(BenchError, match=r"training size 2 draws a single class for seed \d"):
         plan(load_config(tmp_path / "skewed.yaml"), {}, None, None, "")
+
+
+def test_a_definitions_file_without_a_task_the_config_runs_is_refused_while_planning():
+    """The task would otherwise fall back to the codebook's definitions, or fail in the middle of the run."""
+    corpus, gold = stance_corpus()
+    task = Task("stance", STANCE, {label: label for label in STANCE}, "the war", ("favor", "against"))
+    config = Config("zs", "majority", tasks=("stance",), settings=("in_language",),
+                    definitions={"topic": {"other": "anything"}}, definitions_source="generic.yaml")
+    with pytest.raises(BenchError, match=r"the definitions \(generic.yaml\) define no labels of stance"):
+        plan(config, {"stance": task}, corpus, gold, "hash")

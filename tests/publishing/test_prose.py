@@ -55,3 +55,12 @@ def test_the_headline_block_is_the_legend_then_the_tables(build):
     assert headline_block(records, columns, tables) == headline_legend(records, columns) + "\n" + headline_markdown(
         tables)
     assert "### topic: macro-F1 over the classes in the test gold" in headline_markdown(tables)
+
+
+def test_records_without_a_story_disjoint_evaluation_have_no_headline_and_say_so(build):
+    records = Results([build.record("majority", [build.result("cross_lingual_same_story:en>nl", GOLD, [["a"] * 12],
+                                                              story_disjoint=False)])])
+    columns = analyse(records)
+    assert columns == {}
+    assert headline_block(records, columns, headline_tables(records, columns)).startswith(
+        "No record holds a story-disjoint evaluation, so there is no headline table")
