@@ -92,6 +92,15 @@ def read_jsonl(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict]
         yield number, row
 
 
+def read_json_object(path: Path, what: str) -> dict:
+    """A file holding one JSON object (a record, the measured figures), read as every JSON input is; `what` says
+    what the object must be when it is something else."""
+    value = parse_json(read_text(path), path)
+    if not isinstance(value, dict):
+        raise BenchError(f"must be a JSON object: {what}", path)
+    return value
+
+
 def parse_json(text: str, path: str | os.PathLike, line: int = 1):
     """A JSON value, refusing what json.loads would accept silently or crash on: nesting deeper than MAX_DEPTH
     (json.loads recurses, and raises RecursionError), a key given twice in one object (it keeps the last), a

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
-from ..files import BenchError, atomic_write, dump_json, read_text
+from ..files import BenchError, atomic_write, dump_json, read_json_object
 from .tables import markdown_table
 
 # How a figure's peak memory was measured; figures measured before `bench perf` summed PSS carry no name.
@@ -61,12 +60,7 @@ def read_performance(results_dir: Path) -> dict:
     path = results_dir / PERFORMANCE
     if not path.exists():
         return {}
-    try:
-        found = json.loads(read_text(path))
-    except json.JSONDecodeError as err:
-        raise BenchError(f"malformed JSON: {err.msg}", path, err.lineno) from None
-    if not isinstance(found, dict):
-        raise BenchError("must be a JSON object of measured figures, as `bench perf` writes it", path)
+    found = read_json_object(path, "the measured figures, as `bench perf` writes them")
     try:
         performance_tables(found)
     except KeyError as err:

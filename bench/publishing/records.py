@@ -3,7 +3,6 @@ and the questions the tables, pages and figures ask of them all (`Results`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -12,7 +11,7 @@ from pathlib import Path
 from ..evaluation.config import Config
 from ..evaluation.results import CORPUS_INFORMED, Record, Result
 from ..evaluation.settings import SETTINGS
-from ..files import BenchError, atomic_write, check_inside, check_name, dump_json, read_text
+from ..files import BenchError, atomic_write, check_inside, check_name, dump_json, read_json_object
 from ..models import MODELS, build_model
 from ..models.protocol import FoldSpecific
 
@@ -50,12 +49,7 @@ RECORD_KEYS = {"experiment": str, "model": str, "results": list}  # what sorting
 def read_record(path: Path) -> Record:
     """One record; a truncated or hand-edited one is an error naming the file (and the line, where the JSON is
     malformed), before any output is made from it."""
-    try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as err:
-        raise BenchError(f"malformed record: {err.msg}", path, err.lineno) from None
-    if not isinstance(data, dict):
-        raise BenchError("a record must be a JSON object, as `bench run` writes it", path)
+    data = read_json_object(path, "a record, as `bench run` writes it")
     for key, kind in RECORD_KEYS.items():
         if key not in data:
             raise BenchError(f"missing key {key!r}", path)

@@ -47,7 +47,7 @@ def test_the_profile_line_gives_each_part_s_share_and_the_ratio_the_fits_and_one
 
 @pytest.mark.parametrize(("text", "message", "line"), [
     ('{\n"commands": }\n', "malformed JSON: Expecting value", 2),
-    ("[1, 2]\n", "must be a JSON object of measured figures, as `bench perf` writes it", None),
+    ("[1, 2]\n", "must be a JSON object: the measured figures, as `bench perf` writes them", None),
     ('{"commands": {}}\n', "missing key 'machine'", None),
     ('{"per_target": {"rows": 3, "repeats": 1, "bench_seconds_median": 1, "plain_seconds_median": 0}}\n',
      "not the figures `bench perf` writes: division by zero", None),

@@ -30,7 +30,14 @@ def test_records_load_baselines_first_and_curves_apart(committed):
 
 def test_a_malformed_record_names_its_line(tmp_path):
     (tmp_path / "bad.json").write_text('{\n"experiment": }', encoding="utf-8")
-    with pytest.raises(BenchError, match="malformed record") as raised:
+    with pytest.raises(BenchError, match="malformed JSON") as raised:
+        load_records(tmp_path)
+    assert raised.value.line == 2
+
+
+def test_a_record_nested_past_the_bound_is_refused_before_json_recurses(tmp_path):
+    (tmp_path / "deep.json").write_text('{"experiment":\n' + "[" * 5000 + "]" * 5000 + "}", encoding="utf-8")
+    with pytest.raises(BenchError, match="nested more than 50 levels deep") as raised:
         load_records(tmp_path)
     assert raised.value.line == 2
 
@@ -69,7 +76,7 @@ def test_a_hand_edited_record_is_an_error_naming_the_file(tmp_path, build, chang
 @pytest.mark.parametrize("text", ["[]", '"a record"', "null"])
 def test_a_record_that_is_no_json_object_is_an_error(tmp_path, text):
     (tmp_path / "bad.json").write_text(text, encoding="utf-8")
-    with pytest.raises(BenchError, match="bad.json: a record must be a JSON object, as `bench run` writes it"):
+    with pytest.raises(BenchError, match="bad.json: must be a JSON object: a record, as `bench run` writes it"):
         load_records(tmp_path)
 
 

@@ -191,7 +191,7 @@ def test_inner_check_refuses_a_setting_the_config_does_not_run(project, inner_co
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "model"}), ": missing key 'model'\n"),
-    (lambda text: "\n".join(text.splitlines()[:3]), ":3: malformed record: Expecting property name"),  # cut off
+    (lambda text: "\n".join(text.splitlines()[:3]), ":3: malformed JSON: Expecting property name"),  # cut off
 ])
 def test_report_refuses_a_hand_edited_or_truncated_record_naming_it(project, refused, change, message):
     path = write_record(project.records, Config("majority", "majority"), [], {})
