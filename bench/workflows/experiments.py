@@ -96,7 +96,6 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
     Records go to experiments/results/records/, or to OUT/records/ with --out; experiments on an external
     data set always go to their own folder, so they never mix with the benchmark's tables.
     """
-    check_jobs(jobs, backend)
     plans = plan_experiments(project, paths, out)
     records_dir = (out or project.results) / RECORDS
     check_comparable(plans, paths, records_dir)

@@ -225,7 +225,7 @@ def check_perf(project: Project, parts: Sequence[str], repeats: int, sizes: Sequ
         if part in parts and not (project.root / config).is_file():
             raise BenchError(f"not found, and the {part} part runs it", project.root / config)
     if "scale" in parts:
-        check_jobs(jobs, flag="--jobs")
+        check_jobs(jobs)
         if any(size < MIN_SCALE_SIZE for size in sizes):
             raise BenchError(f"--sizes must each be at least {MIN_SCALE_SIZE} paragraphs (two synthetic documents, "
                              f"so that leave_one_story_out has folds); got {min(sizes)}")
