@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from ..data.corpus import Corpus
-from ..data.labels import LabelRow
-from ..data.schema import Schema
+from ..data.labels import GUIDELINES, LabelRow, label_rounds, load_annotations
+from ..data.schema import Schema, load_schema
 
 
 def cohen_kappa(left: Sequence, right: Sequence, labels: Sequence | None = None) -> float:
@@ -70,4 +71,16 @@ def disputes(passes: dict[str, dict[str, LabelRow]], schema: Schema, corpus: Cor
         for name, given in labels_given(passes, paragraph.id, schema).items():
             if len(set(given.values())) > 1:
                 found.append({"id": paragraph.id, "field": name, "labels": given})
+    return found
+
+
+def round_agreements(labels_dir: Path, corpus: Corpus) -> dict[str, dict]:
+    """The agreement of each round of labels that has two or more passes, by version, newest first; each round
+    is read with its own guidelines."""
+    found = {}
+    for version, folder in label_rounds(labels_dir).items():
+        schema = load_schema(folder / GUIDELINES)
+        passes = load_annotations(folder, schema, corpus)
+        if len(passes) >= 2:
+            found[version] = agreement(passes, schema)
     return found

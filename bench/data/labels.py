@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..files import BenchError, read_jsonl
 from .corpus import Corpus
-from .schema import Schema
+from .schema import Schema, load_schema
 
 ANNOTATIONS = "annotations"
 GOLD = "gold.jsonl"
+GUIDELINES = "GUIDELINES.md"
+EARLIER_ROUND = re.compile(r"v(\d+)\Z")
 REQUIRED_KEYS = ("id", "sha256")
 OPTIONAL_KEYS = ("note", "reasons")
 
@@ -122,8 +125,68 @@ def load_gold(labels_dir: Path, schema: Schema, corpus: Corpus) -> dict[str, Lab
     return gold.by_id()
 
 
+def label_rounds(labels_dir: Path) -> dict[str, Path]:
+    """Each round of labels by version, newest first: the current one in labels/ (the version after the earlier
+    ones), then every earlier one, kept with its own guidelines, passes and gold in labels/vN/ so that its
+    numbers stay reproducible."""
+    earlier = [path for path in labels_dir.iterdir() if path.is_dir() and EARLIER_ROUND.match(path.name)] \
+        if labels_dir.is_dir() else []
+    earlier.sort(key=lambda path: int(path.name[1:]), reverse=True)
+    current = int(earlier[0].name[1:]) + 1 if earlier else 1
+    return {f"v{current}": labels_dir, **{path.name: path for path in earlier}}
+
+
+@dataclass(frozen=True)
+class GoldChange:
+    """A gold label that differs from the previous round's, with the adjudicator's reason."""
+    id: str
+    field: str
+    before: str
+    after: str
+    reason: str
+    line: int
+
+
+def gold_changes(previous: dict[str, LabelRow], current: dict[str, LabelRow]) -> list[GoldChange]:
+    """Every field of every paragraph whose gold label changed from the previous round, in id order."""
+    return [GoldChange(row.id, name, previous[row.id].labels[name], label, row.reasons.get(name, ""), row.line)
+            for row in sorted(current.values(), key=lambda row: row.id) if row.id in previous
+            for name, label in row.labels.items() if previous[row.id].labels.get(name, label) != label]
+
+
+def changes_from_previous(labels_dir: Path, schema: Schema, corpus: Corpus) -> tuple[str, list[GoldChange]]:
+    """The previous round's version and every gold label changed since; ("", []) where there is none."""
+    rounds = list(label_rounds(labels_dir).values())
+    if len(rounds) < 2 or not (rounds[1] / GOLD).exists():
+        return "", []
+    previous = load_gold(rounds[1], load_schema(rounds[1] / GUIDELINES), corpus)
+    return rounds[1].name, gold_changes(previous, load_gold(labels_dir, schema, corpus))
+
+
+def unexplained_changes(labels_dir: Path, schema: Schema, corpus: Corpus) -> list[BenchError]:
+    """A change of gold from the previous round must carry its reason (`reasons`) in the current gold."""
+    previous, changes = changes_from_previous(labels_dir, schema, corpus)
+    return [BenchError(f"{change.id} {change.field} changed from {change.before!r} (round {previous}) to "
+                       f"{change.after!r} without a reason in 'reasons'", labels_dir / GOLD, change.line)
+            for change in changes if not change.reason]
+
+
 def validate(labels_dir: Path, schema: Schema, corpus: Corpus) -> list[BenchError]:
-    """Every problem in gold and the annotation passes; gold must label every paragraph exactly once."""
+    """Every problem in the gold and the passes of every round; the current gold must label every paragraph
+    exactly once and give a reason for each change from the previous round. An earlier round covers the corpus
+    as it was then, so it may lack paragraphs added since."""
+    problems = validate_round(labels_dir, schema, corpus)
+    for path in list(label_rounds(labels_dir).values())[1:]:
+        try:
+            problems += validate_round(path, load_schema(path / GUIDELINES), corpus, complete=False)
+        except BenchError as err:
+            problems.append(err)
+    return problems or unexplained_changes(labels_dir, schema, corpus)
+
+
+def validate_round(labels_dir: Path, schema: Schema, corpus: Corpus, complete: bool = True) -> list[BenchError]:
+    """Every problem in one round's gold and annotation passes; gold must label every paragraph (where
+    `complete`) exactly once."""
     gold_path = labels_dir / GOLD
     if not gold_path.exists():
         return [BenchError("gold labels not found", gold_path)]
@@ -134,7 +197,7 @@ def validate(labels_dir: Path, schema: Schema, corpus: Corpus) -> list[BenchErro
         problems.append(err)
     else:
         problems.extend(gold.problems)
-        for paragraph in corpus.paragraphs:
+        for paragraph in corpus.paragraphs if complete else ():
             if paragraph.id not in gold.mentioned:
                 problems.append(BenchError(
                     f"paragraph {paragraph.id} ({corpus.seed_file(paragraph.id)}:{paragraph.line}) has no gold label",

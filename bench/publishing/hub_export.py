@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
-from ..data.alignment import Link
+from ..data.alignment import RELATIONS, Alignment
 from ..data.corpus import METADATA_PREFIX, WHITESPACE, Corpus, seed_text, split_paragraphs, strip_metadata
 from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD, Schema
@@ -67,8 +67,9 @@ def fold_rows(corpus: Corpus, gold: dict[str, LabelRow], schema: Schema) -> list
     return rows
 
 
-def alignment_rows(alignment: list[Link]) -> list[dict]:
-    return [{"nl": link.nl, "en": link.en, "relation": link.relation} for link in alignment if link.en is not None]
+def alignment_rows(alignments: Sequence[Alignment]) -> list[dict]:
+    return [{"alignment": alignment.name, "left": link.left, "right": link.right, "relation": link.relation}
+            for alignment in alignments for link in alignment.links]
 
 
 def rebuild_script(corpus: Corpus) -> str:
@@ -130,8 +131,8 @@ def features(config: str, schema: Schema):
                          "story_disjoint": Value("bool"), **{f"{side}_{unit}": List(Value("string"))
                                                             for side in ("train", "test") for unit in ("docs", "stories")}})
     if config == ALIGNMENT:
-        return Features({"nl": Value("string"), "en": Value("string"),
-                         "relation": ClassLabel(names=["equivalent", "partial"])})
+        return Features({"alignment": Value("string"), "left": Value("string"), "right": Value("string"),
+                         "relation": ClassLabel(names=list(RELATIONS))})
     text = {name: Value("string") for name in ("id", "doc", "language", "story")}
     if config == PARAGRAPHS:
         labels = {name: ClassLabel(names=list(f.labels)) for name, f in schema.fields.items()}
@@ -255,7 +256,7 @@ def check_card(text: str) -> None:
 
 
 def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema, *, records: Results,
-           agreement: dict, alignment: Sequence[Link] = (), texts: bool = True) -> list[Path]:
+           agreement: dict, alignments: Sequence[Alignment] = (), texts: bool = True) -> list[Path]:
     """Write the release folder, built beside it first, so a failed or killed export leaves the old one intact.
 
     Without `texts`, every text is left empty (ids, hashes and labels stay; the card's example too) and the folder
@@ -266,7 +267,7 @@ def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema,
     rows = config_rows(corpus, gold, schema)
     if not texts:
         rows = {config: [{**row, "text": None} for row in found] for config, found in rows.items()}
-    tables = parquet_tables(rows, fold_rows(corpus, gold, schema), alignment_rows(list(alignment)))
+    tables = parquet_tables(rows, fold_rows(corpus, gold, schema), alignment_rows(alignments))
     extra = {} if texts else {REBUILD: rebuild_script(corpus)}
     check_destination(out, [*tables, "README.md", LICENSE_FILE, *extra])
     text = card(corpus, rows, schema, records, agreement, texts)

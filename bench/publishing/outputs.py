@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data.alignment import Link
+from ..data.alignment import Alignment
 from ..data.corpus import Corpus
-from ..data.labels import LabelRow
+from ..data.labels import GoldChange, LabelRow
 from ..data.schema import KIND_FIELD, Schema
 from ..files import atomic_write
 from . import figures, latex, pages, tables
@@ -32,8 +32,9 @@ class Benchmark:
     gold: dict[str, LabelRow]
     schema: Schema
     passes: dict[str, dict[str, LabelRow]]
-    alignment: list[Link] = field(default_factory=list)
-    alignment_passes: dict[str, list[Link]] = field(default_factory=dict)
+    alignments: dict[str, Alignment] = field(default_factory=dict)
+    agreements: dict[str, dict] = field(default_factory=dict)  # each round of labels' pass agreement
+    changes: tuple[str, list[GoldChange]] = ("", [])  # the previous round, and the gold labels changed since
 
 
 @dataclass
@@ -70,10 +71,10 @@ def _results_page(p: Published) -> str:
     assert p.benchmark is not None
     body = {i for i, row in p.benchmark.gold.items() if row.labels[KIND_FIELD] == "body"}
     human = pages.human_reference(p.records, p.benchmark.passes, body)
-    parallel = parallel_story(p.records, p.benchmark.alignment, p.benchmark.gold, p.benchmark.corpus,
-                              p.benchmark.alignment_passes)
+    parallel = parallel_story(p.records, p.benchmark.alignments, p.benchmark.gold, p.benchmark.corpus)
     return pages.results_page(p.records, p.columns, headline=p.headline, full=tables.every_setting_tables(p.records),
                               documents=pages.document_intervals(p.records, p.records.headline_evaluations),
+                              labels=pages.label_rounds(p.benchmark.agreements, *p.benchmark.changes),
                               parallel=parallel, human=human, figures=p.figures)
 
 

@@ -3,6 +3,7 @@ the best point estimates' per-class scores and errors, and a human reference."""
 
 from __future__ import annotations
 
+from ..data.labels import GoldChange
 from ..evaluation.results import Result
 from ..evaluation.scores import per_class, point_scores
 from ..evaluation.statistics import ALPHA, MIN_DOCUMENTS, POWER, document_interval, smallest_document_p
@@ -10,7 +11,7 @@ from .prose import render
 from .records import HEADLINE, Results
 from .significance import ChanceTest, Column
 from .stories import per_story_table
-from .tables import COLUMNS, METRIC_TITLES, cell, markdown_table
+from .tables import COLUMNS, METRIC_TITLES, agreement_table, cell, changes_table, markdown_table
 
 
 def per_class_tables(results: Results, evaluation: str = HEADLINE) -> str:
@@ -171,13 +172,24 @@ def power_prose(results: Results, columns: Columns) -> str:
     return render("power.md", tasks=tasks, alpha=ALPHA, power=POWER, label=results.column_label)
 
 
-def results_page(results: Results, columns: Columns, *, headline: str, full: str, documents: str, parallel: str,
-                 human: str, figures: list[str]) -> str:
+def label_rounds(agreements: dict[str, dict], previous: str, changes: list[GoldChange]) -> str:
+    """The agreement of every round of labels, and each gold label changed since the previous round."""
+    if not agreements:
+        return "Fewer than two annotation passes, so no agreement is reported.\n"
+    text = agreement_table(agreements)
+    if previous:
+        text += (f"\n{len(changes)} gold label(s) changed from {previous} to the current guidelines, each adjudicated "
+                 "by reading, with its reason from the gold file:\n\n" + changes_table(changes, previous))
+    return text
+
+
+def results_page(results: Results, columns: Columns, *, headline: str, full: str, documents: str, labels: str,
+                 parallel: str, human: str, figures: list[str]) -> str:
     """The results page: the story-disjoint tables first, the tests against chance and what the test set can
     detect, then every setting, intervals over documents, the parallel story, the human reference, per-class F1,
     model selection and the figures."""
     return render("results_page.md", headline=headline, chance_tests=chance_tests(results, columns),
                   power=power_prose(results, columns), full=full, columns_legend=COLUMNS, documents=documents,
-                  min_documents=MIN_DOCUMENTS, parallel=parallel, human=human, headline_evaluation=HEADLINE,
+                  min_documents=MIN_DOCUMENTS, labels=labels, parallel=parallel, human=human, headline_evaluation=HEADLINE,
                   per_class=per_class_tables(results), inner=inner_validation(results), figures=figures,
                   per_story=per_story_table(results))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..annotation.agreement import cohen_kappa
-from ..data.alignment import Link
+from ..data.alignment import CROSS_LANGUAGE, RELATIONS, Alignment, Link
 from ..data.corpus import Corpus
 from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD
@@ -20,10 +20,12 @@ from .records import HEADLINE, Results
 from .tables import markdown_table
 
 
-def body_pairs(alignment: list[Link], gold: dict[str, LabelRow]) -> list[tuple[str, str]]:
-    """Aligned pairs whose two paragraphs are both body paragraphs, the ones the tasks are scored on."""
-    return [(link.nl, link.en) for link in alignment if link.en is not None
-            and gold[link.nl].labels[KIND_FIELD] == "body" and gold[link.en].labels[KIND_FIELD] == "body"]
+def body_pairs(alignment: list[Link], gold: dict[str, LabelRow], relation: str = "") -> list[tuple[str, str]]:
+    """Aligned pairs whose two paragraphs are both body paragraphs, the ones the tasks are scored on; only the
+    links of one relation where it is given."""
+    return [(link.left, link.right) for link in alignment if link.right is not None
+            and (not relation or link.relation == relation)
+            and gold[link.left].labels[KIND_FIELD] == "body" and gold[link.right].labels[KIND_FIELD] == "body"]
 
 
 def kappa(left: Sequence[str], right: Sequence[str]) -> str:
@@ -32,13 +34,28 @@ def kappa(left: Sequence[str], right: Sequence[str]) -> str:
     return "n/a" if value != value else f"{value:.3f}"
 
 
-def gold_agreement(pairs: list[tuple[str, str]], gold: dict[str, LabelRow], tasks: list[str]) -> str:
+def gold_agreement(alignments: dict[str, Alignment], gold: dict[str, LabelRow], tasks: list[str]) -> str:
+    """How often the gold labels of aligned body pairs agree, per alignment and relation: an equivalent link
+    should share every label, a partial one need not."""
     rows = []
-    for task in tasks:
-        left, right = [gold[nl].labels[task] for nl, _ in pairs], [gold[en].labels[task] for _, en in pairs]
-        same = sum(a == b for a, b in zip(left, right))
-        rows.append([task, str(len(pairs)), f"{same / len(pairs):.3f}", kappa(left, right)])
-    return markdown_table(["task", "aligned body pairs", "same gold label", "Cohen's kappa (nl side vs en side)"], rows)
+    for alignment in alignments.values():
+        for relation in RELATIONS:
+            pairs = body_pairs(alignment.links, gold, relation)
+            for task in tasks if pairs else []:
+                left, right = [gold[a].labels[task] for a, _ in pairs], [gold[b].labels[task] for _, b in pairs]
+                same = sum(a == b for a, b in zip(left, right))
+                rows.append([alignment.name, relation, task, str(len(pairs)), f"{same / len(pairs):.3f}",
+                             kappa(left, right)])
+    return markdown_table(["alignment", "relation", "task", "aligned body pairs", "same gold label",
+                           "Cohen's kappa (left side vs right side)"], rows)
+
+
+def equivalent_differences(alignments: dict[str, Alignment], gold: dict[str, LabelRow], tasks: list[str]) -> str:
+    """The equivalent body pairs whose gold labels still differ, each a case for the adjudicator."""
+    found = [f"{a} and {b} ({task}: {gold[a].labels[task]} against {gold[b].labels[task]})"
+             for alignment in alignments.values() for a, b in body_pairs(alignment.links, gold, "equivalent")
+             for task in tasks if gold[a].labels[task] != gold[b].labels[task]]
+    return ("Equivalent body pairs with different gold labels: " + ("; ".join(found) if found else "none") + ".")
 
 
 def unseen_by_training(result: Result, ids: set[str]) -> bool:
@@ -84,39 +101,57 @@ def same_story_transfer(results: Results, tasks: list[str]) -> str:
     return markdown_table(["task", "model", *(name for _, name in columns)], rows)
 
 
-def pass_agreement(passes: dict[str, list[Link]], corpus: Corpus) -> str:
-    """How far two alignment passes agree over every (Dutch, English) pair of the aligned documents."""
-    if len(passes) != 2:
+def pass_agreement(alignment: Alignment, corpus: Corpus) -> str:
+    """How far two alignment passes agree over every pair of a left and a right paragraph of the aligned
+    documents, and on the relation of the pairs both linked."""
+    if len(alignment.passes) != 2:
         return ""
-    (left_name, left), (right_name, right) = sorted(passes.items())
-    docs = {link.nl.split("-")[0] for found in passes.values() for link in found} | {
-        link.en.split("-")[0] for found in passes.values() for link in found if link.en}
-    dutch = [p.id for p in corpus.paragraphs if p.doc in docs and p.language == "nl"]
-    english = [p.id for p in corpus.paragraphs if p.doc in docs and p.language == "en"]
-    units = [(nl, en) for nl in dutch for en in english]
-    linked = [{(link.nl, link.en) for link in found if link.en} for found in (left, right)]
+    (left_name, left), (right_name, right) = sorted(alignment.passes.items())
+    every = [link for found in alignment.passes.values() for link in found]
+    left_docs = {link.left.split("-")[0] for link in every}
+    right_docs = {link.right.split("-")[0] for link in every if link.right}
+    units = [(a.id, b.id) for a in corpus.paragraphs if a.doc in left_docs
+             for b in corpus.paragraphs if b.doc in right_docs]
+    linked = [{(link.left, link.right): link.relation for link in found if link.right} for found in (left, right)]
     a, b = [[unit in links for unit in units] for links in linked]
-    return (f" The passes {left_name} and {right_name} agree on {sum(x == y for x, y in zip(a, b))} of {len(units)} "
-            f"pairs (Cohen's kappa {kappa([str(x) for x in a], [str(y) for y in b])}); "
-            f"{len(linked[0] ^ linked[1])} disputed pairs were adjudicated (`labels/alignment/adjudication.jsonl`).")
+    both = linked[0].keys() & linked[1].keys()
+    same_relation = sum(linked[0][pair] == linked[1][pair] for pair in both)
+    return (f"The passes {left_name} and {right_name} agree on {sum(x == y for x, y in zip(a, b))} of {len(units)} "
+            f"pairs (Cohen's kappa {kappa([str(x) for x in a], [str(y) for y in b])}) and give the same relation "
+            f"to {same_relation} of the {len(both)} pairs both link; {len(linked[0].keys() ^ linked[1].keys())} "
+            f"disputed pairs were adjudicated (`labels/alignment/{alignment.name}/adjudication.jsonl`).")
 
 
-def parallel_story(results: Results, alignment: list[Link], gold: dict[str, LabelRow], corpus: Corpus,
-                   passes: dict[str, list[Link]]) -> str:
+def alignment_summary(alignment: Alignment, gold: dict[str, LabelRow], corpus: Corpus) -> str:
+    """One line on an alignment: its documents, links by relation, body pairs and the passes' agreement."""
+    docs = sorted({p.split("-")[0] for link in alignment.links for p in (link.left, link.right) if p})
+    counts = ", ".join(f"{sum(link.relation == r for link in alignment.links)} {r}" for r in RELATIONS)
+    return (f"- `{alignment.name}` (documents {', '.join(docs)}): {len(alignment.links)} links ({counts}), "
+            f"{len(body_pairs(alignment.links, gold))} with two body paragraphs. "
+            + pass_agreement(alignment, corpus) + "\n")
+
+
+def parallel_story(results: Results, alignments: dict[str, Alignment], gold: dict[str, LabelRow],
+                   corpus: Corpus) -> str:
     """The section of the results page, or a line saying why it is missing."""
-    pairs = body_pairs(alignment, gold)
+    cross = alignments.get(CROSS_LANGUAGE)
+    pairs = body_pairs(cross.links, gold) if cross else []
     if not pairs:
-        return "No aligned body paragraphs (`labels/alignment.jsonl`), so there is no parallel-story analysis.\n"
+        return (f"No aligned body paragraphs (`labels/alignment/{CROSS_LANGUAGE}/links.jsonl`), so there is no "
+                "parallel-story analysis.\n")
     tasks = [task for task in results.tasks if task in next(iter(gold.values())).labels]
     return (
-        f"{len(alignment)} aligned pairs of the Dutch and English articles on one story ({len(pairs)} with two body "
-        "paragraphs), made by two blind passes and an adjudication (`labels/alignment.jsonl`)."
-        + pass_agreement(passes, corpus) + "\n\n"
-        "**(a) Gold labels across aligned pairs.** Aligned paragraphs need not share every label (a partial "
-        "link shares one fact, not the whole paragraph), but a low figure would question the labels.\n\n"
-        + gold_agreement(pairs, gold, tasks)
-        + f"\n**(b) Cross-lingual consistency.** Predictions of `{HEADLINE}` for the aligned paragraphs, from the "
-          "fold that holds their story out, so the model saw neither side in training; mean over seeds.\n\n"
+        "The articles that tell one story are aligned paragraph by paragraph, each alignment by two blind passes "
+        "and an adjudication (`labels/alignment/`); a link is `equivalent` where nearly everything in each "
+        "paragraph is in the other, `partial` where they share a main fact but each says more.\n\n"
+        + "".join(alignment_summary(alignment, gold, corpus) for alignment in alignments.values()) + "\n"
+        "**(a) Gold labels across aligned pairs.** An equivalent pair should share every label; a partial one "
+        "shares one fact, not the whole paragraph, so it need not. A low figure on equivalent pairs would question "
+        "the labels.\n\n"
+        + gold_agreement(alignments, gold, tasks) + "\n" + equivalent_differences(alignments, gold, tasks) + "\n"
+        + f"\n**(b) Cross-lingual consistency.** Predictions of `{HEADLINE}` for the body pairs of the "
+          f"`{CROSS_LANGUAGE}` alignment, from the fold that holds their story out, so the model saw neither side "
+          "in training; mean over seeds.\n\n"
         + consistency(results, pairs, gold, tasks)
         + "\n**(c) Same story or other stories.** Macro-F1 of transfer to the other language, on the stories "
           "the training language does not tell and on the story it does (en>nl: one model trained on all English, "

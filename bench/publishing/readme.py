@@ -23,8 +23,9 @@ def update_readme(readme: Path, section: str, block: str) -> bool:
     return True
 
 
-def results_block(tables: str, agreement: dict | None) -> str:
-    """The README's results block: the headline tables, then the agreement of the annotation passes."""
-    if agreement is None:
+def results_block(tables: str, agreements: dict[str, dict]) -> str:
+    """The README's results block: the headline tables, then the agreement of each round's annotation passes."""
+    if not agreements:
         return tables
-    return tables + "\n**Annotator agreement** (two blind passes, before adjudication)\n\n" + agreement_table(agreement)
+    return (tables + "\n**Annotator agreement** (the blind passes of each version of the guidelines, before "
+            "adjudication)\n\n" + agreement_table(agreements))

@@ -6,6 +6,7 @@ import csv
 import io
 import math
 
+from ..data.labels import GoldChange
 from ..evaluation.results import Score
 from .records import Results
 from .transfer import transfer_cells, transfer_columns
@@ -140,16 +141,23 @@ def csv_table(results: Results) -> str:
     return stream.getvalue()
 
 
-def agreement_table(result: dict) -> str:
-    """Raw agreement, Cohen's kappa and Krippendorff's alpha per field and annotator pair."""
+def agreement_table(rounds: dict[str, dict]) -> str:
+    """Raw agreement, Cohen's kappa and Krippendorff's alpha per round of labels, field and annotator pair."""
     rows = []
-    for field, values in result.items():
-        alpha = values["krippendorff_alpha"]
-        for pair in values["pairs"]:
-            rows.append([field, " vs ".join(pair["annotators"]), str(pair["units"]), f"{pair['raw_agreement']:.3f}",
-                         _number(pair["cohen_kappa"]), _number(alpha)])
-    return markdown_table(["field", "annotators", "paragraphs", "raw agreement", "Cohen's kappa",
+    for version, result in rounds.items():
+        for field, values in result.items():
+            alpha = values["krippendorff_alpha"]
+            for pair in values["pairs"]:
+                rows.append([version, field, " vs ".join(pair["annotators"]), str(pair["units"]),
+                             f"{pair['raw_agreement']:.3f}", _number(pair["cohen_kappa"]), _number(alpha)])
+    return markdown_table(["guidelines", "field", "annotators", "paragraphs", "raw agreement", "Cohen's kappa",
                            "Krippendorff's alpha"], rows)
+
+
+def changes_table(changes: list[GoldChange], previous: str) -> str:
+    """Every gold label changed since the previous round, with the adjudicator's reason."""
+    return markdown_table(["paragraph", "field", previous, "now", "reason"],
+                          [[c.id, c.field, c.before, c.after, c.reason] for c in changes])
 
 
 def confusion_tables(result: dict, schema_labels: dict[str, tuple[str, ...]]) -> str:

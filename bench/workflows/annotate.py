@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..annotation import adjudication
 from ..annotation.adjudication import parse_choices, resolve
-from ..annotation.agreement import agreement, disputes
+from ..annotation.agreement import agreement, disputes, round_agreements
 from ..annotation.labelstudio import export_tasks, import_annotations, labelling_config, parse_user_map
 from ..annotation.terminal import Session, terminal_keys
 from ..data.corpus import Corpus
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 def report_agreement(project: Project) -> int:
-    """`bench agreement`: print the agreement tables, each pair's confusion tables and every disputed label."""
+    """`bench agreement`: print the agreement of every round of labels, then the current passes' confusion tables
+    and every label they dispute."""
     from ..publishing.tables import agreement_table, confusion_tables
 
     schema, corpus = project.schema(), project.corpus()
@@ -31,7 +32,7 @@ def report_agreement(project: Project) -> int:
     if len(passes) < 2:
         raise BenchError("agreement needs at least two annotation files", project.labels / "annotations")
     result = agreement(passes, schema)
-    print(agreement_table(result))
+    print(agreement_table(round_agreements(project.labels, corpus)))
     print(confusion_tables(result, {name: f.labels for name, f in schema.fields.items()}))
     disputed = disputes(passes, schema, corpus)
     print(f"{len(disputed)} disputed label(s)")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..annotation.agreement import agreement
-from ..data.alignment import load_alignment, load_alignment_passes
-from ..data.labels import load_annotations, load_gold
+from ..annotation.agreement import round_agreements
+from ..data.alignment import load_alignments
+from ..data.labels import changes_from_previous, load_annotations, load_gold
 from ..files import BenchError, check_destinations
 from ..publishing.outputs import Benchmark, destinations, publish
 from ..publishing.readme import results_block, update_readme
@@ -34,11 +34,12 @@ def publish_benchmark(project: Project) -> str:
     schema, corpus = project.schema(), project.corpus()
     records, curves = existing_records(project.records)
     passes = load_annotations(project.labels, schema, corpus)
+    agreements = round_agreements(project.labels, corpus)
     benchmark = Benchmark(corpus, load_gold(project.labels, schema, corpus), schema, passes,
-                          load_alignment(project.labels, corpus), load_alignment_passes(project.labels, corpus))
+                          load_alignments(project.labels, corpus), agreements,
+                          changes_from_previous(project.labels, schema, corpus))
     tables = publish(project.results, records, curves, benchmark)
-    update_readme(project.readme, "results", results_block(tables, agreement(passes, schema) if len(passes) >= 2
-                                                           else None))
+    update_readme(project.readme, "results", results_block(tables, agreements))
     return tables
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from ..annotation.agreement import agreement
-from ..data.alignment import load_alignment
-from ..data.labels import load_annotations
+from ..annotation.agreement import round_agreements
+from ..data.alignment import load_alignments
 from ..evaluation.provenance import git
 from ..files import BenchError
 from ..publishing.hub import check_repo_id, push
@@ -21,8 +20,8 @@ def export_release(project: Project, folder: Path, texts: bool = True) -> list[P
     schema, corpus = project.schema(), project.corpus()
     records = load_records(project.records)[0]
     return export(folder, corpus, project.valid_gold(schema, corpus), schema, records=records,
-                  agreement=agreement(load_annotations(project.labels, schema, corpus), schema),
-                  alignment=load_alignment(project.labels, corpus), texts=texts)
+                  agreement=round_agreements(project.labels, corpus),
+                  alignments=list(load_alignments(project.labels, corpus).values()), texts=texts)
 
 
 def export_hf(project: Project, out: str, without_texts: bool = False) -> int:

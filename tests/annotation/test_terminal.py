@@ -164,9 +164,9 @@ def test_label_on_a_full_disk_saves_nothing_and_says_so(with_new_article, monkey
 
 
 def test_label_closes_a_last_line_left_without_its_newline(with_new_article, monkeypatch):
-    path = with_new_article.labels / "annotations" / "a1.jsonl"
+    path = with_new_article.labels / "annotations" / "a3.jsonl"
     path.write_text(path.read_text().rstrip("\n"))  # a hand edit
-    assert label_from(with_new_article, monkeypatch, "a1", "4133q") == 0
+    assert label_from(with_new_article, monkeypatch, "a3", "4133q") == 0
     label_file = read_label_file(path, with_new_article.schema(), with_new_article.corpus(), revisions=True)
     assert label_file.problems == [] and "005-01" in label_file.by_id()
 

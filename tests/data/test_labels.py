@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.annotation.agreement import agreement
-from bench.data.labels import GOLD, load_annotations, read_label_file, validate
+from bench.data.labels import GOLD, changes_from_previous, label_rounds, load_annotations, read_label_file, validate
 from bench.files import BenchError
 
 
@@ -39,13 +39,13 @@ def test_changed_seed_text_makes_its_labels_stale(project):
     path = project.seeds / "004_69eb72967bdcbce7.txt"
     path.write_text(path.read_text().replace("Een sprong voor zijn leven", "Een sprong voor het leven"))
     found = problems(project)
-    assert len(found) == 3  # gold and both annotation passes
+    assert len(found) == 6  # the gold and both annotation passes of each round (v2 here, v1 in labels/v1/)
     assert all("stale label for 004-02" in p for p in found)
 
 
 def test_unknown_label(project):
     lines = gold_lines(project)
-    lines[0] = lines[0].replace('"topic": "escape"', '"topic": "flight"')
+    lines[0] = lines[0].replace('"topic": "other"', '"topic": "flight"')
     write_gold(project, lines)
     assert problems(project) == [
         f"{project.labels / GOLD}:1: unknown label 'flight' for topic "
@@ -57,6 +57,37 @@ def test_missing_paragraph(project):
     write_gold(project, lines[:10] + lines[11:])
     assert problems(project) == [
         f"{project.labels / GOLD}: paragraph 001-02 ({project.seeds / '001_bb8456ad75e8ae4c.txt'}:3) has no gold label"]
+
+
+def test_rounds_are_named_by_version_newest_first(project, tmp_path):
+    assert list(label_rounds(project.labels).items()) == [("v2", project.labels), ("v1", project.labels / "v1")]
+    assert list(label_rounds(tmp_path)) == ["v1"]  # no earlier round: the labels are the first
+
+
+def test_every_change_from_the_previous_round_carries_its_reason(repo):
+    previous, changes = changes_from_previous(repo.labels, repo.schema(), repo.corpus())
+    assert previous == "v1" and changes
+    assert all(change.reason for change in changes)
+    first = changes[0]
+    assert (first.id, first.field, first.before, first.after) == ("000-01", "topic", "escape", "other")
+
+
+def test_a_change_without_a_reason_is_refused(project):
+    lines = gold_lines(project)
+    row = json.loads(lines[0])
+    del row["reasons"]["topic"]
+    lines[0] = json.dumps(row)
+    write_gold(project, lines)
+    assert problems(project) == [f"{project.labels / GOLD}:1: 000-01 topic changed from 'escape' (round v1) to "
+                                 "'other' without a reason in 'reasons'"]
+
+
+def test_an_earlier_round_is_validated_with_its_own_guidelines(project):
+    path = project.labels / "v1" / GOLD
+    path.write_text(path.read_text().replace('"id": "000-02"', '"id": "000-99"'))
+    found = problems(project)
+    assert f"{path}:2: unknown paragraph id '000-99': stale label of a removed paragraph?" in found
+    assert not any("has no gold label" in p for p in found)  # an earlier round may lack paragraphs added since
 
 
 def test_duplicate_id(project):

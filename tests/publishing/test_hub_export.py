@@ -56,7 +56,7 @@ def test_load_dataset_returns_the_gold_rows(exported, repo, config, tmp_path):
         labels = schema.fields["topic" if config == "topic" else "stance_war"].labels
         assert loaded["nl"].features["label"].names == list(labels)
     if config == "stance":
-        assert len(rows) == 2 * 72 and {r["target"] for r in rows} == {"war", "defector"}
+        assert len(rows) == 2 * 70 and {r["target"] for r in rows} == {"war", "defector"}  # 70 body paragraphs
 
 
 def test_export_is_byte_identical_on_a_rerun(exported, repo, tmp_path):
@@ -122,7 +122,12 @@ def test_folds_and_alignment_load_as_configs(exported, tmp_path):
         if row["story_disjoint"]:
             assert not set(row["train_stories"]) & set(row["test_stories"])
     alignment = load_dataset(str(exported), "alignment", cache_dir=str(tmp_path))["full"]
-    assert len(alignment) > 0 and all(row["nl"].startswith("000-") for row in alignment)
+    by_name = {name: [row for row in alignment if row["alignment"] == name]
+               for name in ("cross_language", "same_language")}
+    assert all(by_name.values()) and len(alignment) == sum(map(len, by_name.values()))
+    assert all(row["left"].startswith("000-") for row in by_name["cross_language"])
+    assert all(row["left"].startswith("001-") and row["right"].startswith("003-") for row in by_name["same_language"])
+    assert alignment.features["relation"].names == ["equivalent", "partial"]
 
 
 def test_a_text_free_export_is_rebuilt_from_ones_own_copies(repo, exported, tmp_path):
@@ -241,13 +246,12 @@ def test_push_refuses_a_folder_that_is_not_an_export(repo, capsys, no_network, t
 
 @pytest.fixture(scope="module")
 def inputs(repo):
-    from bench.annotation.agreement import agreement
-    from bench.data.alignment import load_alignment
-    from bench.data.labels import load_annotations
+    from bench.annotation.agreement import round_agreements
+    from bench.data.alignment import load_alignments
     schema, corpus = repo.schema(), repo.corpus()
     return {"corpus": corpus, "gold": repo.valid_gold(schema, corpus), "schema": schema,
-            "agreement": agreement(load_annotations(repo.labels, schema, corpus), schema),
-            "alignment": load_alignment(repo.labels, corpus)}
+            "agreement": round_agreements(repo.labels, corpus),
+            "alignments": list(load_alignments(repo.labels, corpus).values())}
 
 
 @pytest.fixture

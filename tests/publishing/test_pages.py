@@ -94,10 +94,11 @@ def test_the_human_reference_shows_the_stance_tasks_f_avg(build):
 def test_the_results_page_puts_every_section_in_order(build):
     records = two_models(build)
     page = results_page(records, analyse(records), headline="HEADLINE-TABLES", full="FULL-TABLES",
-                        documents="DOCUMENTS", parallel="PARALLEL", human="HUMAN", figures=["confusion_matrices"])
+                        documents="DOCUMENTS", labels="LABEL-ROUNDS", parallel="PARALLEL", human="HUMAN",
+                        figures=["confusion_matrices"])
     order = ["HEADLINE-TABLES", "## Tests against chance", "## What this test set can detect",
              "## Scores per held-out story", "FULL-TABLES",
-             "DOCUMENTS", "PARALLEL", "HUMAN", f"## Per-class F1 ({HEADLINE})", "## Model selection on inner folds",
+             "DOCUMENTS", "LABEL-ROUNDS", "PARALLEL", "HUMAN", f"## Per-class F1 ({HEADLINE})", "## Model selection on inner folds",
              "![confusion_matrices](figures/confusion_matrices.png)"]
     assert [page.index(part) for part in order] == sorted(page.index(part) for part in order)
     assert "not a tested winner" in page
@@ -131,3 +132,17 @@ def test_the_power_prose_lists_a_detectable_difference_and_counts_the_rest(build
     difference = column.scores["perfect"] - column.scores["majority"]
     assert f"2 of 3 pairs differ by at least {column.mde.median:.3f}: perfect − majority = +{difference:.3f}" in prose
     assert "1 of 3 pairs differ by less than the detectable difference; the table cannot order them." in prose
+
+
+def test_the_label_rounds_show_each_rounds_agreement_and_every_change_with_its_reason():
+    from bench.data.labels import GoldChange
+    from bench.publishing.pages import label_rounds
+
+    result = {"topic": {"krippendorff_alpha": 0.5, "pairs": [
+        {"annotators": ["a3", "a4"], "units": 4, "raw_agreement": 0.75, "cohen_kappa": 0.5}]}}
+    change = GoldChange("000-01", "topic", "escape", "other", "the interview outnumbers the flight", 1)
+    text = label_rounds({"v2": result, "v1": result}, "v1", [change])
+    assert "| v2 | topic | a3 vs a4 | 4 | 0.750 | 0.500 | 0.500 |" in text and "| v1 | topic |" in text
+    assert "1 gold label(s) changed from v1" in text
+    assert "| 000-01 | topic | escape | other | the interview outnumbers the flight |" in text
+    assert "no agreement" in label_rounds({}, "", [])

@@ -1,7 +1,18 @@
-from bench.data.alignment import Link
+from pathlib import Path
+
+from bench.data.alignment import Alignment, Link
+from bench.data.corpus import Corpus, Paragraph
 from bench.data.labels import LabelRow
 from bench.evaluation.results import Fold
-from bench.publishing.parallel import body_pairs, consistency, gold_agreement, kappa, same_story_transfer
+from bench.publishing.parallel import (
+    body_pairs,
+    consistency,
+    equivalent_differences,
+    gold_agreement,
+    kappa,
+    pass_agreement,
+    same_story_transfer,
+)
 from bench.publishing.records import HEADLINE, Results
 
 # Two aligned pairs of one story (documents 001 in Dutch, 002 in English) and a heading that is not scored.
@@ -26,8 +37,32 @@ def test_kappa_is_na_where_it_is_undefined():
     assert kappa(["a", "b"], ["a", "b"]) == "1.000"
 
 
-def test_gold_agreement_counts_the_same_labels():
-    assert row_of(gold_agreement(body_pairs(ALIGNMENT, GOLD), GOLD, ["topic"]), "topic")[:3] == ["topic", "2", "0.500"]
+def test_body_pairs_of_one_relation():
+    assert body_pairs(ALIGNMENT, GOLD, "partial") == [("001-02", "002-02")]
+
+
+def test_gold_agreement_is_reported_per_alignment_and_relation():
+    table = gold_agreement({"x": Alignment("x", ALIGNMENT)}, GOLD, ["topic"])
+    rows = [line for line in table.splitlines() if line.startswith("| x |")]
+    assert [row.split(" | ")[1:5] for row in rows] == [["equivalent", "topic", "1", "1.000"],
+                                                       ["partial", "topic", "1", "0.000"]]
+
+
+def test_equivalent_pairs_with_other_gold_labels_are_named():
+    differing = {**GOLD, "002-01": LabelRow("002-01", "", {"kind": "body", "topic": "c"}, 2)}
+    assert equivalent_differences({"x": Alignment("x", ALIGNMENT)}, GOLD, ["topic"]).endswith(": none.")
+    assert "001-01 and 002-01 (topic: a against c)" in equivalent_differences(
+        {"x": Alignment("x", ALIGNMENT)}, differing, ["topic"])
+
+
+def test_pass_agreement_counts_every_pair_of_the_two_sides_and_the_relations():
+    paragraphs = tuple(Paragraph(i, i[:3], int(i[4:]), "en", "s", "text", "", 1) for i in IDS)
+    corpus = Corpus(Path("."), (), paragraphs)
+    passes = {"p": [Link("001-01", "002-01", "equivalent", 1), Link("001-02", None, "", 2)],
+              "q": [Link("001-01", "002-01", "partial", 1), Link("001-02", "002-02", "partial", 2)]}
+    text = pass_agreement(Alignment("x", [], passes), corpus)
+    assert text.startswith("The passes p and q agree on 3 of 4 pairs")
+    assert "the same relation to 0 of the 1 pairs both link; 1 disputed pairs" in text
 
 
 def held_out(build, predictions, trained_on):

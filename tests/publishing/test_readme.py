@@ -22,6 +22,8 @@ def test_a_readme_without_the_markers_is_left_alone(tmp_path):
 
 
 def test_the_results_block_adds_the_agreement_when_there_is_one():
-    assert results_block("TABLES\n", None) == "TABLES\n"
-    block = results_block("TABLES\n", AGREEMENT)
-    assert block.startswith("TABLES\n\n**Annotator agreement**") and "| topic | a1 vs a2 | 10 | 0.800 | n/a | 0.500 |" in block
+    assert results_block("TABLES\n", {}) == "TABLES\n"
+    block = results_block("TABLES\n", {"v2": AGREEMENT, "v1": AGREEMENT})
+    assert block.startswith("TABLES\n\n**Annotator agreement**")
+    assert "| v2 | topic | a1 vs a2 | 10 | 0.800 | n/a | 0.500 |" in block
+    assert block.index("| v2 | topic") < block.index("| v1 | topic")

@@ -18,8 +18,8 @@ from bench.files import locked
 from bench.models.targets import PerTarget
 from bench.workflows.annotate import predict_cross_fitted
 
-AGREED, DISPUTED = ("000-01", "000-02"), "002-12"  # a1 and a2 agree on the first two; on 002-12, only
-# stance_defector is disputed
+AGREED, DISPUTED = ("000-01", "000-03"), "004-08"  # a3 and a4 agree on the first two; on 004-08, only
+# topic is disputed
 
 
 @pytest.fixture
@@ -112,11 +112,11 @@ def test_adjudicate_refuses_choices_it_would_drop(undecided, refused, arguments,
 
 
 def test_resolve_writes_the_chosen_label_with_the_reason(undecided, capsys):
-    assert main(["--root", str(undecided.root), "adjudicate", "--resolve", DISPUTED, "--set", "stance_defector=favor",
-                 "--reason", "the appeal presents his decision as right"]) == 0
+    assert main(["--root", str(undecided.root), "adjudicate", "--resolve", DISPUTED, "--set", "topic=asylum_policy",
+                 "--reason", "both sentences are about his legal position"]) == 0
     row = json.loads((undecided.labels / GOLD).read_text().splitlines()[-1])
-    assert row["id"] == DISPUTED and row["stance_defector"] == "favor" and row["topic"] == "motivation"
-    assert row["reasons"] == {"stance_defector": "the appeal presents his decision as right"}
+    assert row["id"] == DISPUTED and row["topic"] == "asylum_policy" and row["stance_defector"] == "none"
+    assert row["reasons"] == {"topic": "both sentences are about his legal position"}
 
 
 def test_two_adjudicate_processes_at_once_add_each_row_once(undecided):
