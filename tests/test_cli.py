@@ -347,3 +347,10 @@ def test_a_reader_that_stops_early_gets_no_traceback(repo):
         os.close(write_end)
     assert "Traceback" not in writer.stderr and "BrokenPipeError" not in writer.stderr
     assert writer.returncode == 1
+
+
+def test_validate_checks_the_alignments(project, capsys):
+    links = project.labels / "alignment" / "same_language" / "links.jsonl"
+    add_line(links, '{"left": "003-05", "right": "001-07", "relation": "partial"}\n')
+    assert main(["--root", str(project.root), "validate"]) == 1
+    assert f"{links}:41: 'left' (003-05) must come from a lower document number" in capsys.readouterr().err

@@ -8,7 +8,9 @@ from __future__ import annotations
 import sys
 
 from ..data import labels
+from ..data.alignment import load_alignments
 from ..data.corpus import Corpus
+from ..files import BenchError
 from .project import Project
 
 
@@ -31,14 +33,19 @@ def report_duplicates(found: Corpus) -> None:
 
 
 def validate(project: Project) -> int:
-    """Print every problem of gold and the annotation passes; exit 1 if there is one."""
+    """Print every problem of gold, the annotation passes of every round and the alignments; exit 1 if there is
+    one."""
     found = project.corpus()
     problems = labels.validate(project.labels, project.schema(), found)
+    try:
+        load_alignments(project.labels, found)
+    except BenchError as err:
+        problems.append(err)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     report_duplicates(found)
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"ok: {len(found.paragraphs)} paragraphs, gold and annotations valid")
+    print(f"ok: {len(found.paragraphs)} paragraphs, gold, annotations and alignments valid")
     return 0
