@@ -242,7 +242,7 @@ def _classifier_class():
             super().__init__()
             logging.set_verbosity_error()  # the unused pooler of a sentence encoder is expected to be missing
             logging.disable_progress_bar()
-            self.encoder = AutoModel.from_pretrained(path)
+            self.encoder = AutoModel.from_pretrained(path, use_kernels=False)  # see encoders.TransformerEncoder
             if getattr(self.encoder, "pooler", None) is not None:
                 self.encoder.pooler = None  # mean pooling takes its place
             self.layers = len(self.encoder.encoder.layer)
@@ -279,4 +279,4 @@ def _frozen_model(path: str, device: str):
     """The pretrained encoder that computes the frozen lower layers; it is never trained."""
     from transformers import AutoModel, logging
     logging.set_verbosity_error()
-    return AutoModel.from_pretrained(path).to(device).eval()
+    return AutoModel.from_pretrained(path, use_kernels=False).to(device).eval()

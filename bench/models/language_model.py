@@ -272,5 +272,5 @@ def load_checkpoint(path: str, dtype: str, device: str):
     logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(path)
     weights = "auto" if dtype == "auto" else getattr(torch, dtype)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=weights).to(device).eval()
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=weights, use_kernels=False).to(device).eval()
     return tokenizer, model
