@@ -141,7 +141,7 @@ def test_rows_other_than_a_kept_record_s_are_refused_before_the_run(ran, capsys,
     the run keeps and publishes beside it; the same for an external run beside an earlier one in its folder."""
     config = ran.experiments / "zz_captions.yaml"
     config.write_text("model: {name: majority}\ntasks: [topic]\nkinds: [body, caption]\nsettings: [in_language]\n")
-    refused(ran, ["run", str(config)], f"error: {config}: topic in_language:en tests 49 rows here and 46 other ones in "
+    refused(ran, ["run", str(config)], f"error: {config}: topic in_language:en tests 48 rows here and 45 other ones in "
                                        f"{ran.records / 'majority.json'}; experiments published together must test")
     out = tmp_path / "out"
     assert main(["--root", str(ran.root), "run", shared_name(tmp_path, "x", 4), "--out", str(out)]) == 0
