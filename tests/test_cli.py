@@ -354,3 +354,48 @@ def test_validate_checks_the_alignments(project, capsys):
     add_line(links, '{"left": "003-05", "right": "001-07", "relation": "partial"}\n')
     assert main(["--root", str(project.root), "validate"]) == 1
     assert f"{links}:41: 'left' (003-05) must come from a lower document number" in capsys.readouterr().err
+
+
+def test_the_multilingual_recipe_trains_on_two_languages_and_scores_each_test_language(tmp_path, capsys):
+    """The README's cross-lingual recipe from the checkout: English and Dutch train rows train, the test rows of
+    German (which no training row is in), English and Dutch are scored, each language apart."""
+    import csv
+    import glob
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    configs = sorted(glob.glob(str(root / "experiments" / "examples" / "multilingual_*.yaml")))
+    assert len(configs) == 2
+    out = tmp_path / "results"
+    assert main(["--root", str(root), "run", *configs, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    with open(root / "experiments" / "examples" / "multilingual.csv", newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    record = json.loads((out / "records" / "multilingual_tfidf.json").read_text())
+    [result] = record["results"]
+    [fold] = result["folds"]
+    trained = {r["id"] for r in rows if r["language"] in ("en", "nl") and r["split"] == "train"}
+    assert result["evaluation"] == "given_split:en+nl>de+en+nl" and set(fold["train_docs"]) == trained
+    assert {p["id"] for p in result["predictions"]} == {r["id"] for r in rows if r["split"] == "test"}
+    by_language = result["reported_by"]["language"]
+    assert {language: subset["n_test"] for language, subset in by_language.items()} == {
+        language: sum(1 for r in rows if r["language"] == language and r["split"] == "test")
+        for language in ("en", "nl", "de")}
+    assert by_language["de"]["scores"]["macro_f1"]["mean"] < by_language["en"]["scores"]["macro_f1"]["mean"], \
+        "German shares only some words with the training languages"
+    assert "### multilingual: by reported column" in printed
+    assert "| multilingual_tfidf | given_split:en+nl>de+en+nl | language | de |" in printed
+    assert (out / "tables" / "results.md").is_file() and (out / "tables" / "results.csv").is_file()
+
+
+def test_the_multilingual_example_is_what_its_generator_makes():
+    import csv
+    import io
+    from pathlib import Path
+
+    from bench.data.synthetic import MULTILINGUAL_COLUMNS, multilingual_rows
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=MULTILINGUAL_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(multilingual_rows(60))
+    path = Path(__file__).resolve().parent.parent / "experiments" / "examples" / "multilingual.csv"
+    assert path.read_text(encoding="utf-8") == stream.getvalue()

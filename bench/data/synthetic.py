@@ -135,3 +135,45 @@ def multitarget_rows(posts: int, seed: int = 0) -> list[dict]:
             rows.append({"id": f"{i:03d}-{MULTITARGET.index(target)}", "text": text, "target": target,
                          "stance": label, "split": split, "post": f"p{i:03d}"})
     return rows
+
+
+MULTILINGUAL_COLUMNS = ["id", "language", "text", "topic", "split"]
+# A topic's words in each language. English and Dutch share most of theirs (minister, team, bank); German shares one
+# or two per topic (Minister, Trainer, Inflation) and has words of its own (Regierung, Mannschaft, Zinsen), so a
+# model trained on English and Dutch transfers to German only in part, as between related languages.
+MULTILINGUAL_WORDS = {
+    "politics": {"en": ["parliament", "minister", "coalition", "election"],
+                 "nl": ["parlement", "minister", "coalitie", "verkiezing"],
+                 "de": ["Bundestag", "Minister", "Regierung", "Wahl"]},
+    "sport": {"en": ["football", "team", "trainer", "stadium"], "nl": ["voetbal", "team", "trainer", "stadion"],
+              "de": ["Mannschaft", "Trainer", "Tor", "Stadion"]},
+    "economy": {"en": ["inflation", "bank", "euro", "export"], "nl": ["inflatie", "bank", "euro", "export"],
+                "de": ["Inflation", "Zinsen", "Preise", "Handel"]},
+}
+MULTILINGUAL_FILLER = {
+    "en": ["It was said on Monday.", "Many people talked about it.", "The news came late in the evening."],
+    "nl": ["Dat werd maandag gezegd.", "Veel mensen spraken erover.", "Het nieuws kwam laat op de avond."],
+    "de": ["Das wurde am Montag gesagt.", "Viele Leute sprachen darüber.", "Die Nachricht kam spät am Abend."],
+}
+
+
+def multilingual_rows(per_language: int, seed: int = 0) -> list[dict]:
+    """A synthetic topic data set in three languages (en, nl, de) with a train/test split: each text names two
+    words of its topic in its language among neutral filler; every fourth row of a language is a test row.
+
+    `experiments/examples/multilingual.csv` is `multilingual_rows(60)`.
+    """
+    import random
+
+    rng = random.Random(seed)
+    topics = list(MULTILINGUAL_WORDS)
+    rows = []
+    for language in ("en", "nl", "de"):
+        for i in range(per_language):
+            topic = topics[i % len(topics)]
+            words = rng.sample(MULTILINGUAL_WORDS[topic][language], 2)
+            text = " ".join([rng.choice(MULTILINGUAL_FILLER[language]), f"{words[0][0].upper()}{words[0][1:]}, "
+                             f"{words[1]}.", rng.choice(MULTILINGUAL_FILLER[language])])
+            rows.append({"id": f"{language}{i:03d}", "language": language, "text": text, "topic": topic,
+                         "split": "test" if i % 4 == 0 else "train"})
+    return rows

@@ -24,7 +24,9 @@ PER_TARGET = (False, True, "fallback")
 MAX_RESAMPLES = 1_000_000
 MODEL_KEYS = ("name", "params", "grid")
 BOOTSTRAP_KEYS = ("resamples", "seed", "confidence")
-DATASET_KEYS = ("path", "format", "encoding", "columns", "name", "labels", "poles", "language", "definitions")
+DATASET_KEYS = ("path", "format", "encoding", "columns", "name", "labels", "poles", "language", "definitions",
+                "languages", "train_languages", "test_languages", "report_by")
+NAME_LISTS = ("languages", "train_languages", "test_languages", "report_by")  # dataset keys that list names
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,22 @@ def _dataset(doc: _Document) -> DatasetSpec | None:
     return dataset
 
 
+def _settings(doc: _Document, dataset: DatasetSpec | None, default: tuple[str, ...],
+              known: dict[str, Sequence[str]] | None) -> tuple[str, ...]:
+    """The settings to run; on an external data set without `settings`, every one its data supports (), or the
+    given split alone where the block chooses its training or test languages, which no other setting takes."""
+    chooses = dataset is not None and bool(dataset.train_languages or dataset.test_languages)
+    if dataset is not None and "settings" not in doc.data:
+        return ("given_split",) if chooses else ()
+    settings = _names(doc, "settings", default, known)
+    others = [s for s in settings if chooses and not (s in SETTINGS and SETTINGS[s].takes_languages)]
+    if others:
+        raise BenchError(f"setting(s) {', '.join(map(repr, others))} choose their own languages; "
+                         "'dataset.train_languages' and 'test_languages' apply to given_split only (run the others "
+                         "from a config without them)", doc.path, doc.lines.get("settings"))
+    return settings
+
+
 def _names(doc: _Document, key: str, default: tuple[str, ...], known: dict[str, Sequence[str]] | None) -> tuple[str, ...]:
     """A non-empty list of names under `key`, each one of the `known` names where they are given."""
     value = doc.data.get(key, list(default))
@@ -199,7 +217,7 @@ def load_config(path: Path, known: dict[str, Sequence[str]] | None = None) -> Co
     config = Config(
         name=name, model=str(data["model"]["name"]), params=params,
         tasks=(dataset.task_name,) if dataset else _names(doc, "tasks", defaults.tasks, known),
-        settings=() if dataset and "settings" not in data else _names(doc, "settings", defaults.settings, known),
+        settings=_settings(doc, dataset, defaults.settings, known),
         kinds=() if dataset else _names(doc, "kinds", defaults.kinds, known), seeds=seeds, resamples=resamples,
         bootstrap_seed=bootstrap_seed, confidence=confidence, description=str(data.get("description", "")),
         train_sizes=train_sizes, folds=folds, dataset=dataset,
@@ -295,18 +313,34 @@ def dataset_spec(path: Path, node: yaml.Node, data, lines: dict[str, int]) -> Da
     definitions = data.get("definitions") or {}
     if not isinstance(definitions, dict):
         raise BenchError("'dataset.definitions' maps labels to descriptions", path, keys["definitions"])
+    names = {key: _name_list(data, key, path, keys) for key in NAME_LISTS}
     spec = DatasetSpec(
         path=str((path.parent / data["path"]).resolve()),
         columns={role: str(column) for role, column in data["columns"].items()},
         format=str(data.get("format", "")), encoding=str(data.get("encoding", "utf-8")),
         name=str(data.get("name", "")), labels=tuple(map(str, data.get("labels", []))),
         poles=tuple(map(str, data.get("poles", []))), language=str(data.get("language", "und")),
-        definitions={str(k): str(v) for k, v in definitions.items()},
+        definitions={str(k): str(v) for k, v in definitions.items()}, **names,
     )
     problem = external.check_spec(spec)
     if problem:
         raise BenchError(problem, path, lines["dataset"])
+    if wrong := external.check_languages(spec):
+        raise BenchError(wrong[1], path, keys[wrong[0]])
     return spec
+
+
+def _name_list(data: dict, key: str, path: Path, keys: dict[str, int]) -> tuple[str, ...]:
+    """A `dataset:` list of names (languages, columns): non-empty where given, each name once."""
+    value = data.get(key, [])
+    if key in data and (not isinstance(value, list) or not value or not all(
+            isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).strip() for v in value)):
+        raise BenchError(f"'dataset.{key}' must be a non-empty list of names", path, keys[key])
+    names = [str(v).strip() for v in value]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise BenchError(f"'dataset.{key}' names {', '.join(map(repr, twice))} twice", path, keys[key])
+    return tuple(names)
 
 
 def known_names(tasks: dict[str, Task], kinds: Sequence[str]) -> dict[str, Sequence[str]]:

@@ -10,7 +10,7 @@ import codecs
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +22,8 @@ FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl"}
 ROLES = ("text", "label", "target", "language", "group", "split", "id")
 REQUIRED_ROLES = ("text", "label")
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-SPLITS = {"train": "train", "test": "test", "validation": "validation", "valid": "validation", "dev": "validation"}
+SPLITS = {"train": "train", "test": "test", "validation": "validation", "valid": "validation", "val": "validation",
+          "dev": "validation"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class DatasetSpec:
     poles: tuple[str, ...] = ()
     language: str = "und"
     definitions: dict[str, str] = field(default_factory=dict)
+    languages: tuple[str, ...] = ()  # keep only these languages' rows (empty: all)
+    train_languages: tuple[str, ...] = ()  # the given split trains on these languages' train rows (empty: all)
+    test_languages: tuple[str, ...] = ()  # and tests these languages' test rows (empty: all)
+    report_by: tuple[str, ...] = ()  # roles or columns whose every value gets its own scores beside the pooled ones
 
     @property
     def task_name(self) -> str:
@@ -73,6 +78,19 @@ def check_spec(spec: DatasetSpec) -> str | None:
     return None
 
 
+def check_languages(spec: DatasetSpec) -> tuple[str, str] | None:
+    """The key of the block's languages that is wrong and what is wrong with it, or None: languages need a
+    language column, and the training and test languages must be kept by the `languages` filter."""
+    named = [key for key in ("languages", "train_languages", "test_languages") if getattr(spec, key)]
+    if named and "language" not in spec.columns:
+        return named[0], f"'{named[0]}' needs a language column (`columns: {{language: ...}}`)"
+    for key in ("train_languages", "test_languages"):
+        dropped = [language for language in getattr(spec, key) if spec.languages and language not in spec.languages]
+        if dropped:
+            return key, f"'{key}' names {', '.join(map(repr, dropped))}, which 'languages' leaves out"
+    return None
+
+
 def raw_rows(spec: DatasetSpec) -> Iterator[tuple[str, int, dict]]:
     """(where, line or row number, row) for every row of the data set."""
     path = Path(spec.path)
@@ -80,6 +98,11 @@ def raw_rows(spec: DatasetSpec) -> Iterator[tuple[str, int, dict]]:
         raise BenchError("data set not found", path)
     kind = spec.kind
     if kind in ("csv", "tsv"):
+        with open(path, encoding=spec.encoding, errors="replace") as stream:
+            header = stream.readline()
+        if kind == "csv" and "\t" in header and "," not in header:  # a data set needs two columns: no CSV header
+            raise BenchError("the header is separated by tabs, not commas: set `format: tsv` in the `dataset:` "
+                             "block", path, 1)
         for line, row in read_csv(path, "\t" if kind == "tsv" else ",", spec.encoding):
             yield str(path), line, row
     elif kind == "jsonl":
@@ -142,6 +165,7 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
     examples: list[Example] = []
     first_line: dict[str, int] = {}
     label_seen: dict[str, tuple[str, int]] = {}
+    left_out = 0
     for number, (where, line, row) in enumerate(raw_rows(spec), start=1):
         if "split" not in columns and "__split__" in row:
             columns["split"] = "__split__"
@@ -160,7 +184,7 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
             if given.lower() not in SPLITS:
                 raise BenchError(f"unknown split {given!r} (known: {', '.join(SPLITS)})", where, line)
             split = SPLITS[given.lower()]
-        examples.append(Example(
+        example = Example(
             id=example_id,
             doc=_value(row, columns["group"], where, line, "group") if "group" in columns else example_id,
             language=_value(row, columns["language"], where, line, "language") if "language" in columns
@@ -168,9 +192,15 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
             story="",
             target=_value(row, columns["target"], where, line, "target") if "target" in columns else "",
             text=text, label=label, split=split,
-        ))
+        )
+        if spec.languages and example.language not in spec.languages:
+            left_out += 1
+            continue
+        examples.append(replace(example, facets=_facets(spec, columns, example, row, where, line)))
     if not examples:
-        raise BenchError("the data set has no rows", spec.path)
+        raise BenchError("the data set has no rows" + (f" in {', '.join(spec.languages)}" if left_out else ""),
+                         spec.path)
+    _check_languages_found(spec, examples)
     labels = spec.labels or _found_labels(label_seen)
     if len(set(labels)) < 2:
         raise BenchError(f"a classification task needs two labels or more; found only {labels[0]!r}", spec.path)
@@ -183,7 +213,29 @@ def load(spec: DatasetSpec) -> tuple[Task, list[Example], dict]:
                            if stance and {label.lower() for label in labels} >= set(STANCE_POLES) else ())
     task = Task(spec.task_name, tuple(labels), spec.definitions or {label: label for label in labels},
                 "" if stance else None, tuple(poles), poles_present_only=False)
-    return task, examples, summary(spec, examples)
+    found = summary(spec, examples)
+    return task, examples, found | ({"rows_of_other_languages": left_out} if spec.languages else {})
+
+
+FACET_ROLES = {"language": "language", "target": "target", "group": "doc", "split": "split"}  # role: Example field
+
+
+def _facets(spec: DatasetSpec, columns: dict[str, str], example: Example, row: dict, where: str,
+            line: int) -> tuple[tuple[str, str], ...]:
+    """The row's value of each `report_by` entry: a role's value where the mapping names that role, else the
+    value of the data's column of that name."""
+    return tuple((name, getattr(example, FACET_ROLES[name]) if name in FACET_ROLES and name in columns
+                  else _value(row, name, where, line, f"report_by value {name!r}")) for name in spec.report_by)
+
+
+def _check_languages_found(spec: DatasetSpec, examples: list[Example]) -> None:
+    """Every language the block names has rows: a misspelt one would leave a side of the split empty unannounced."""
+    found = {e.language for e in examples}
+    for key in ("languages", "train_languages", "test_languages"):
+        absent = [language for language in getattr(spec, key) if language not in found]
+        if absent:
+            raise BenchError(f"dataset.{key}: no row of language {', '.join(map(repr, absent))} (the data's "
+                             f"languages: {', '.join(sorted(found))})", spec.path)
 
 
 def summary(spec: DatasetSpec, examples: list[Example]) -> dict:

@@ -73,6 +73,25 @@ def scores_to_json(scores: Scores) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Subset:
+    """The test rows of a result that share one value of a reported column (a language, a test set): how many,
+    and their scores."""
+
+    n_test: int
+    scores: Scores
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Subset:
+        return cls(data["n_test"], scores_from_json(data["scores"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n_test": self.n_test, "scores": scores_to_json(self.scores)}
+
+
+Breakdown = dict[str, dict[str, Subset]]  # column (`report_by`) -> value -> its test rows' scores
+
+
+@dataclass(frozen=True)
 class Fold:
     """One outer fold: its groups and documents on each side, sizes and classes, and what the fold chose and
     logged (`selection` with a grid, `loss` per seed from a model trained by gradient descent)."""
@@ -158,6 +177,7 @@ class Result:
     seen_classes: list[str] | None = None
     per_class: dict[str, Any] = field(default_factory=dict)
     per_target: dict[str, Scores] = field(default_factory=dict)
+    reported_by: Breakdown = field(default_factory=dict)  # absent from records without `report_by`
 
     @property
     def seed_predictions(self) -> list[list[str]]:
@@ -177,17 +197,23 @@ class Result:
                    [Fold.from_json(fold) for fold in data.get("folds", [])], data.get("train_size"),
                    data.get("story_disjoint"), data.get("n_test", 0), data.get("f_avg_poles", []),
                    data.get("seen_classes"), data.get("per_class", {}),
-                   {target: scores_from_json(scores) for target, scores in (data.get("per_target") or {}).items()})
+                   {target: scores_from_json(scores) for target, scores in (data.get("per_target") or {}).items()},
+                   {column: {value: Subset.from_json(subset) for value, subset in values.items()}
+                    for column, values in (data.get("reported_by") or {}).items()})
 
     def to_json(self) -> dict[str, Any]:
-        return {"task": self.task, "train_size": self.train_size, "setting": self.setting,
-                "train_language": self.train_language, "test_language": self.test_language,
-                "evaluation": self.evaluation, "story_disjoint": self.story_disjoint,
-                "folds": [fold.to_json() for fold in self.folds], "n_test": self.n_test, "labels": self.labels,
-                "f_avg_poles": self.f_avg_poles, "seen_classes": self.seen_classes,
-                "scores": scores_to_json(self.scores), "per_class": self.per_class,
-                "per_target": {target: scores_to_json(scores) for target, scores in self.per_target.items()},
-                "predictions": [row.to_json() for row in self.predictions]}
+        found = {"task": self.task, "train_size": self.train_size, "setting": self.setting,
+                 "train_language": self.train_language, "test_language": self.test_language,
+                 "evaluation": self.evaluation, "story_disjoint": self.story_disjoint,
+                 "folds": [fold.to_json() for fold in self.folds], "n_test": self.n_test, "labels": self.labels,
+                 "f_avg_poles": self.f_avg_poles, "seen_classes": self.seen_classes,
+                 "scores": scores_to_json(self.scores), "per_class": self.per_class,
+                 "per_target": {target: scores_to_json(scores) for target, scores in self.per_target.items()},
+                 "predictions": [row.to_json() for row in self.predictions]}
+        if not self.reported_by:
+            return found
+        return found | {"reported_by": {column: {value: subset.to_json() for value, subset in values.items()}
+                                        for column, values in self.reported_by.items()}}
 
 
 @dataclass(frozen=True)

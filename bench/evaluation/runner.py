@@ -22,10 +22,10 @@ from ..models.protocol import ChecksData, ReportsLoss
 from ..models.targets import PerTarget
 from . import external
 from .config import Config
-from .results import Bootstrap, Fold, Prediction, Result
+from .results import Bootstrap, Fold, Prediction, Result, Subset
 from .scores import per_class
 from .selection import select
-from .settings import SETTINGS, Evaluation, evaluations, split, unique
+from .settings import SETTINGS, Evaluation, Languages, evaluations, split, unique
 from .statistics import summarize
 from .tasks import Example, Task, build_examples, frame
 
@@ -167,10 +167,11 @@ def score_evaluation(config: Config, task: Task, evaluation: Evaluation, train_s
     targets = [e.target for e in test_rows]
     by_target = {}
     if len(set(targets)) > 1:  # a data set with several targets: each one's scores beside the pooled ones
-        for target in dict.fromkeys(targets):
-            rows = [i for i, t in enumerate(targets) if t == target]
-            by_target[target] = summarize([gold[i] for i in rows], [[pred[i] for i in rows] for pred in predictions],
-                                          task.labels, bootstrap, poles=poles)
+        by_target = {target: subset.scores for target, subset in
+                     subsets(targets, gold, predictions, task.labels, bootstrap, poles).items()}
+    reported_by = {column: subsets([dict(e.facets)[column] for e in test_rows], gold, predictions, task.labels,
+                                   bootstrap, poles)
+                   for column in (dict(test_rows[0].facets) if test_rows else {})}
     return Result(
         task.name, evaluation.name, evaluation.setting, evaluation.train_language, evaluation.test_language,
         list(task.labels), summarize(gold, predictions, task.labels, bootstrap, poles=poles, seen=seen),
@@ -179,7 +180,20 @@ def score_evaluation(config: Config, task: Task, evaluation: Evaluation, train_s
         seen_classes=seen,
         per_class=per_class(gold, predictions[0], task.labels) if len(config.seeds) == 1 else {
             str(seed): per_class(gold, pred, task.labels) for seed, pred in zip(config.seeds, predictions)},
-        per_target=by_target)
+        per_target=by_target, reported_by=reported_by)
+
+
+def subsets(values: list[str], gold: list[str], predictions: list[list[str]], labels: Sequence[str],
+            bootstrap: Bootstrap, poles: list[str]) -> dict[str, Subset]:
+    """The scores of the test rows of each value (a target, a language, a test set), in order of appearance, with
+    the pooled evaluation's poles."""
+    found = {}
+    for value in dict.fromkeys(values):
+        rows = [i for i, v in enumerate(values) if v == value]
+        found[value] = Subset(len(rows), summarize([gold[i] for i in rows], [[pred[i] for i in rows]
+                                                                             for pred in predictions],
+                                                   labels, bootstrap, poles=poles))
+    return found
 
 
 @dataclass
@@ -265,7 +279,8 @@ def check_training_sides(config: Config, task: Task, examples: list[Example], ev
 def chosen_evaluations(config: Config, examples: list[Example]) -> list[Evaluation]:
     """The config's settings; an external data set without `settings` gets every setting its data supports."""
     if config.settings:
-        return [e for setting in config.settings for e in evaluations(setting, examples, config.folds)]
+        languages = Languages(config.dataset.train_languages, config.dataset.test_languages) if config.dataset else None
+        return [e for setting in config.settings for e in evaluations(setting, examples, config.folds, languages)]
     found = []
     for setting in SETTINGS:
         try:

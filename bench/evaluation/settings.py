@@ -3,13 +3,15 @@
 No document (or, for an external data set, no group) is ever on both sides of a split, and wherever the
 data allows it no story is either: each evaluation records whether it is story-disjoint. Where the data has
 its own split (an external data set's split column), every setting trains on its train rows only and tests
-its test rows only, as a published benchmark's numbers must; validation rows are never used.
+its test rows only, as a published benchmark's numbers must; validation rows are never used. The given split
+may also train on some languages and test on others (X-Stance's protocol); no other setting takes languages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 from sklearn.model_selection import GroupKFold
 
@@ -20,10 +22,32 @@ DEFAULT_FOLDS = 10
 
 
 @dataclass(frozen=True)
+class Languages:
+    """The languages the given split trains on and tests on; empty: every language. An evaluation is named by
+    them (`given_split:de+fr>it`), so a cross-lingual score never shares a column with a pooled one."""
+
+    train: tuple[str, ...] = ()
+    test: tuple[str, ...] = ()
+
+    @property
+    def chosen(self) -> bool:
+        return bool(self.train or self.test)
+
+    @property
+    def train_name(self) -> str:
+        return "+".join(self.train) or "all"
+
+    @property
+    def test_name(self) -> str:
+        return "+".join(self.test) or "all"
+
+
+@dataclass(frozen=True)
 class Fold:
     """Which examples train and which test: those whose `by` attribute (a story, a document, or a given split)
     is listed, and, where a side names a language, only that language's examples (an external data set's
-    groups may hold several languages), and where it names a part of the data's own split, only that part's."""
+    groups may hold several languages), and where it names a part of the data's own split, only that part's.
+    `train_languages` and `test_languages`, where given, keep each side to those languages (the given split's)."""
 
     train: tuple[str, ...]
     test: tuple[str, ...]
@@ -32,6 +56,8 @@ class Fold:
     test_language: str = ""
     train_split: str = ""
     test_split: str = ""
+    train_languages: tuple[str, ...] = ()
+    test_languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,7 +94,14 @@ def group_unit(examples: Sequence[Example]) -> str:
     return "story" if has_stories(examples) and len({e.story for e in examples}) >= 2 else "doc"
 
 
-def official_sides(examples: Sequence[Example]) -> dict[str, str]:
+class OfficialSides(TypedDict, total=False):
+    """A fold's parts of the data's own split, as keyword arguments of Fold."""
+
+    train_split: str
+    test_split: str
+
+
+def official_sides(examples: Sequence[Example]) -> OfficialSides:
     """The parts of the data's own split that a fold trains and tests on: train and test where it has one."""
     return {"train_split": "train", "test_split": "test"} if any(e.split for e in examples) else {}
 
@@ -170,11 +203,14 @@ def leave_one_story_out(examples: Sequence[Example], max_folds: int) -> list[Eva
     return [evaluation("leave_one_story_out", "all", "all", grouped_folds(examples, max_folds), examples)]
 
 
-def given_split(examples: Sequence[Example], max_folds: int) -> list[Evaluation]:
-    """The data set's own split: train on its train rows, test on its test rows (validation rows are not used)."""
+def given_split(examples: Sequence[Example], max_folds: int, languages: Languages | None = None) -> list[Evaluation]:
+    """The data set's own split: train on its train rows, test on its test rows (validation rows are not used);
+    where `languages` names them, train on those languages' train rows and test on those languages' test rows."""
     if not {"train", "test"} <= {e.split for e in examples}:
         return []
-    return [evaluation("given_split", "all", "all", (Fold(("train",), ("test",), by="split"),), examples)]
+    languages = languages or Languages()
+    fold = Fold(("train",), ("test",), by="split", train_languages=languages.train, test_languages=languages.test)
+    return [evaluation("given_split", languages.train_name, languages.test_name, (fold,), examples)]
 
 
 @dataclass(frozen=True)
@@ -182,8 +218,9 @@ class Setting:
     """A registered setting: the function that builds its evaluations, and what the data needs for it."""
 
     name: str
-    build: Callable[[Sequence[Example], int], list[Evaluation]]
+    build: Callable[..., list[Evaluation]]
     needs: str
+    takes_languages: bool = False  # whether the training and test languages can be chosen
 
 
 # Every setting, in the order of the tables' columns; a new setting is one entry here.
@@ -192,28 +229,38 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("cross_lingual", cross_lingual, "two languages"),
     Setting("cross_lingual_same_story", cross_lingual_same_story, "two languages that tell a story in common"),
     Setting("leave_one_story_out", leave_one_story_out, "two groups or more"),
-    Setting("given_split", given_split, "a split column with train and test rows"),
+    Setting("given_split", given_split, "a split column with train and test rows", takes_languages=True),
 )}
 
 
-def evaluations(setting: str, examples: Sequence[Example], max_folds: int = DEFAULT_FOLDS) -> list[Evaluation]:
+def evaluations(setting: str, examples: Sequence[Example], max_folds: int = DEFAULT_FOLDS,
+                languages: Languages | None = None) -> list[Evaluation]:
     """The setting's evaluations, each with a fold to run; a setting the data cannot support is an error, not an
-    empty table."""
+    empty table, and so are chosen languages for a setting that cannot keep to them."""
     if setting not in SETTINGS:
         raise BenchError(f"unknown setting {setting!r} (known: {', '.join(SETTINGS)})")
-    found = [e for e in SETTINGS[setting].build(examples, max_folds) if e.folds]
+    entry, languages = SETTINGS[setting], languages or Languages()
+    if languages.chosen and not entry.takes_languages:
+        raise BenchError(f"setting {setting!r} chooses its own languages; training and test languages apply to "
+                         f"{', '.join(s.name for s in SETTINGS.values() if s.takes_languages)} only")
+    found = [e for e in (entry.build(examples, max_folds, languages) if entry.takes_languages
+                         else entry.build(examples, max_folds)) if e.folds]
     if not found:
         own = ("; under the data's own split a fold also needs train rows to train on and test rows to test"
                if official_sides(examples) else "")
-        raise BenchError(f"setting {setting!r} needs {SETTINGS[setting].needs}{own}")
+        if languages.chosen and official_sides(examples):
+            own += (f" (train rows in {languages.train_name}, test rows in {languages.test_name}; the data's "
+                    f"languages: {', '.join(by_language(examples))})")
+        raise BenchError(f"setting {setting!r} needs {entry.needs}{own}")
     return found
 
 
 def split(examples: Sequence[Example], fold: Fold) -> tuple[list[Example], list[Example]]:
     """The fold's training and test examples."""
-    def side(values: tuple[str, ...], language: str, part: str) -> list[Example]:
+    def side(values: tuple[str, ...], language: str, part: str, languages: tuple[str, ...]) -> list[Example]:
         chosen = set(values)
         return [e for e in examples
-                if getattr(e, fold.by) in chosen and language in ("", e.language) and part in ("", e.split)]
-    return (side(fold.train, fold.train_language, fold.train_split),
-            side(fold.test, fold.test_language, fold.test_split))
+                if getattr(e, fold.by) in chosen and language in ("", e.language) and part in ("", e.split)
+                and (not languages or e.language in languages)]
+    return (side(fold.train, fold.train_language, fold.train_split, fold.train_languages),
+            side(fold.test, fold.test_language, fold.test_split, fold.test_languages))

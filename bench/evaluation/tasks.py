@@ -41,6 +41,8 @@ class Example:
     text: str
     label: str
     split: str = ""  # a data set's own train/test split, where it has one
+    # (column, value) for each column an external data set's scores are also reported by (`report_by`)
+    facets: tuple[tuple[str, str], ...] = ()
 
 
 def tasks_from_schema(schema: Schema) -> dict[str, Task]:

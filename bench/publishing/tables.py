@@ -98,6 +98,9 @@ def full_markdown(results: Results) -> str:
         targets = per_target_table(results, task)
         if targets:
             parts.append("### Per target\n\n" + targets)
+        subsets = reported_by_table(results, task)
+        if subsets:
+            parts.append("### By reported column\n\n" + subsets)
         notes = unseen_notes(results, task)
         if notes:
             parts.append("Classes in the test gold without a training example:\n\n" +
@@ -123,6 +126,27 @@ def per_target_tables(results: Results) -> str:
     """Every task's per-target table, for data sets with several targets."""
     return "".join(f"\n### {task}: per target\n\n{table}" for task in results.tasks
                    if (table := per_target_table(results, task)))
+
+
+def reported_by_tables(results: Results) -> str:
+    """Every task's table by reported column (a language, a test set), for configs that name `report_by`."""
+    return "".join(f"\n### {task}: by reported column\n\n{table}" for task in results.tasks
+                   if (table := reported_by_table(results, task)))
+
+
+SUBSET_NOTE = ("Each row scores the test rows of one value of a column that the config's `report_by` names; a subset "
+               "is smaller than its evaluation's test set, so its detectable difference is larger than the pooled "
+               "column's, and the table ranks nothing.\n\n")
+
+
+def reported_by_table(results: Results, task: str) -> str:
+    """Scores per value of each reported column (`report_by`), or "" where no config names one."""
+    rows = [[record.experiment, r.evaluation, column, value, str(subset.n_test),
+             *(cell(subset.scores[m]) if m in subset.scores else "" for m in ("macro_f1", "f_avg"))]
+            for record, r in results.of_task(task) for column, values in r.reported_by.items()
+            for value, subset in values.items()]
+    return SUBSET_NOTE + markdown_table(["model", "evaluation", "column", "value", "test rows",
+                                         *(METRIC_NAMES[m] for m in ("macro_f1", "f_avg"))], rows) if rows else ""
 
 
 def csv_table(results: Results) -> str:

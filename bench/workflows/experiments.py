@@ -85,7 +85,9 @@ def plan_experiments(project: Project, paths: list[Path], out: Path | None = Non
             print(f"note: {config.dataset.path}: {summary['rows']} rows, {summary['duplicate_texts']} text(s) "
                   f"occurring more than once, {summary['texts_in_train_and_test']} text(s) in both the given train "
                   f"and test split, {summary['groups_in_several_languages']} group(s) with rows in several languages "
-                  "(cross_lingual trains on one language's rows and tests on another's)", file=sys.stderr)
+                  "(cross_lingual trains on one language's rows and tests on another's)"
+                  + (f"; {summary['rows_of_other_languages']} row(s) of other languages left out"
+                     if "rows_of_other_languages" in summary else ""), file=sys.stderr)
     return plans
 
 

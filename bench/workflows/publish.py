@@ -11,7 +11,7 @@ from ..files import BenchError, check_destinations
 from ..publishing.outputs import Benchmark, destinations, publish
 from ..publishing.readme import results_block, update_readme
 from ..publishing.records import Results, load_records
-from ..publishing.tables import per_target_tables
+from ..publishing.tables import per_target_tables, reported_by_tables
 from .project import RECORDS, Project
 
 
@@ -46,10 +46,11 @@ def publish_benchmark(project: Project) -> str:
 def publish_external(out: Path) -> str:
     """The tables of the records in OUT/records, written to OUT/tables; the benchmark's pages stay untouched.
 
-    Returns the headline tables, then each target's scores where a data set has several targets."""
+    Returns the headline tables, then each target's scores where a data set has several targets, then the
+    scores per value of each column a config reports by (`report_by`)."""
     check_destinations(destinations(out, benchmark=False))
     records = existing_records(out / RECORDS)[0]
-    return publish(out, records, Results([])) + per_target_tables(records)
+    return publish(out, records, Results([])) + per_target_tables(records) + reported_by_tables(records)
 
 
 def report(project: Project) -> int:

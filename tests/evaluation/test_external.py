@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from bench.cli import main
 from bench.evaluation.config import load_config
 from bench.evaluation.external import DatasetSpec, load
 from bench.evaluation.runner import plan, run_plans
+from bench.evaluation.settings import split
 from bench.files import BenchError
 
 # A small stance set: the wording carries the stance, in two languages, with groups and a given split.
@@ -348,3 +350,144 @@ def test_any_data_file_loads_or_is_refused_and_is_left_as_it_was(tmp_path_factor
         assert all(e.text.strip() and e.label in task.labels for e in examples)
         assert len(set(task.labels)) == len(task.labels) >= 2
     assert list(folder.iterdir()) == [path] and path.read_bytes() == content, "reading writes nothing"
+
+
+# Cross-lingual given split: train on some languages' train rows, test on others' test rows, scores per language.
+
+def write_yaml_config(folder, dataset_lines: str, settings: str | None = "settings: [given_split]") -> str:
+    """A config written line by line, so each error's line can be read off the text."""
+    path = folder / "xling.yaml"
+    path.write_text("model: {name: tfidf}\ndataset:\n  path: stance.csv\n" + dataset_lines
+                    + (f"{settings}\n" if settings else ""), encoding="utf-8")
+    return str(path)
+
+
+XLING_COLUMNS = "  columns: {text: tweet, label: stance, language: lang, split: part, id: id}\n"
+
+
+@pytest.mark.parametrize("dataset_lines, settings, message, key", [
+    ("  columns: {text: tweet, label: stance}\n  train_languages: [en]\n", "settings: [given_split]",
+     "'train_languages' needs a language column", "train_languages"),
+    (XLING_COLUMNS + "  test_languages: nl\n", "settings: [given_split]",
+     "'dataset.test_languages' must be a non-empty list of names", "test_languages"),
+    (XLING_COLUMNS + "  train_languages: []\n", "settings: [given_split]",
+     "'dataset.train_languages' must be a non-empty list of names", "train_languages"),
+    (XLING_COLUMNS + "  languages: [en, nl, en]\n", "settings: [given_split]",
+     "'dataset.languages' names 'en' twice", "languages"),
+    (XLING_COLUMNS + "  languages: [en]\n  test_languages: [nl]\n", "settings: [given_split]",
+     "'test_languages' names 'nl', which 'languages' leaves out", "test_languages"),
+    (XLING_COLUMNS + "  report_by: [language, '']\n", "settings: [given_split]",
+     "'dataset.report_by' must be a non-empty list of names", "report_by"),
+    (XLING_COLUMNS + "  train_languages: [en]\n  test_languages: [nl]\n", "settings: [given_split, in_language]",
+     "setting(s) 'in_language' choose their own languages; 'dataset.train_languages' and 'test_languages' apply "
+     "to given_split only", "settings"),
+])
+def test_cross_lingual_config_errors_name_the_line(tmp_path, dataset_lines, settings, message, key):
+    path = write_yaml_config(tmp_path, dataset_lines, settings)
+    lines = (tmp_path / "xling.yaml").read_text().splitlines()
+    with pytest.raises(BenchError) as refused:
+        load_config(path)
+    assert message in refused.value.message
+    assert refused.value.line == next(i for i, line in enumerate(lines, 1) if line.strip().startswith(f"{key}:"))
+
+
+def test_without_settings_chosen_languages_run_the_given_split_alone(tmp_path):
+    config = load_config(write_yaml_config(tmp_path, XLING_COLUMNS + "  train_languages: [en]\n", settings=None))
+    assert config.settings == ("given_split",)
+
+
+def xling_plan(tmp_path, rows, dataset_lines: str):
+    write_csv(tmp_path / "stance.csv", rows)
+    return plan(load_config(write_yaml_config(tmp_path, dataset_lines)), {}, None, None, "")
+
+
+def test_a_cross_lingual_given_split_trains_on_no_row_of_a_test_language_or_the_test_split(tmp_path):
+    rows = stance_rows()
+    rows += [dict(r, id=r["id"].replace("en", "de", 1), lang="de", tweet=r["tweet"] + " (de)")
+             for r in stance_rows() if r["lang"] == "en"]
+    for r in rows[::5]:
+        r["part"] = "val"  # the usual short name of the validation split: never trained or tested on
+    found = xling_plan(tmp_path, rows, XLING_COLUMNS + "  train_languages: [en, nl]\n  test_languages: [de]\n")
+    [(task, examples, evaluation, _)] = found.units
+    assert evaluation.name == "given_split:en+nl>de"
+    [fold] = evaluation.folds
+    train, test = split(examples, fold)
+    by_id = {r["id"]: r for r in rows}
+    assert {(by_id[e.id]["lang"], by_id[e.id]["part"]) for e in train} == {("en", "train"), ("nl", "train")}
+    assert {(by_id[e.id]["lang"], by_id[e.id]["part"]) for e in test} == {("de", "test")}
+    assert {e.id for e in train} == {r["id"] for r in rows if r["lang"] in ("en", "nl") and r["part"] == "train"}
+    assert {e.id for e in test} == {r["id"] for r in rows if r["lang"] == "de" and r["part"] == "test"}
+    [[result]] = run_plans([found])
+    assert result.train_language == "en+nl" and result.test_language == "de"
+    assert result.folds[0].n_train == len(train) and not set(result.folds[0].train_docs) & {
+        r["id"] for r in rows if r["lang"] == "de" or r["part"] != "train"}
+
+
+def test_per_language_and_per_column_scores_in_the_record(project, tmp_path):
+    from sklearn.metrics import f1_score
+    write_csv(tmp_path / "stance.csv", stance_rows())
+    config = write_yaml_config(tmp_path, XLING_COLUMNS + "  train_languages: [en]\n  test_languages: [en, nl]\n"
+                               "  report_by: [language, source]\n")
+    out = tmp_path / "out"
+    assert main(["--root", str(project.root), "run", config, "--out", str(out)]) == 0
+    [result] = json.loads((out / "records" / "xling.json").read_text())["results"]
+    assert result["evaluation"] == "given_split:en>en+nl"
+    assert list(result["reported_by"]) == ["language", "source"]
+    language = {row["id"]: row["lang"] for row in stance_rows()}
+    source = {row["id"]: row["source"] for row in stance_rows()}
+    for column, of in (("language", language), ("source", source)):
+        values = result["reported_by"][column]
+        assert set(values) == {of[p["id"]] for p in result["predictions"]}
+        assert sum(v["n_test"] for v in values.values()) == result["n_test"]
+        for value, subset in values.items():
+            rows = [p for p in result["predictions"] if of[p["id"]] == value]
+            gold, pred = [p["gold"] for p in rows], [p["pred"][0] for p in rows]
+            assert subset["n_test"] == len(rows)
+            assert subset["scores"]["macro_f1"]["mean"] == pytest.approx(
+                f1_score(gold, pred, labels=sorted(set(gold)), average="macro", zero_division=0))
+    table = (out / "tables" / "results.md").read_text()
+    assert "### By reported column" in table and "| given_split:en>en+nl | language | nl |" in table
+
+
+def test_a_language_the_data_lacks_or_a_side_without_rows_is_refused(project, tmp_path, capsys):
+    write_csv(tmp_path / "stance.csv", stance_rows())
+    config = write_yaml_config(tmp_path, XLING_COLUMNS + "  train_languages: [en]\n  test_languages: [it]\n")
+    assert main(["--root", str(project.root), "run", config, "--out", str(tmp_path / "out")]) == 1
+    assert "stance.csv: dataset.test_languages: no row of language 'it' (the data's languages: en, nl)" in \
+        capsys.readouterr().err
+    rows = [r for r in stance_rows() if r["lang"] == "en" or r["part"] == "train"]  # no Dutch test row
+    write_csv(tmp_path / "stance.csv", rows)
+    config = write_yaml_config(tmp_path, XLING_COLUMNS + "  train_languages: [en]\n  test_languages: [nl]\n")
+    assert main(["--root", str(project.root), "run", config, "--out", str(tmp_path / "out")]) == 1
+    assert "(train rows in en, test rows in nl; the data's languages: en, nl)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_language_filter_keeps_its_languages_rows(tmp_path):
+    write_csv(tmp_path / "stance.csv", stance_rows())
+    config = load_config(write_yaml_config(tmp_path, XLING_COLUMNS + "  languages: [nl]\n",
+                                           settings="settings: [given_split, in_language]"))
+    task, examples, summary = load(config.dataset)
+    assert {e.language for e in examples} == {"nl"}
+    assert summary["rows"] == len(examples) == summary["rows_of_other_languages"] == len(stance_rows()) // 2
+
+
+def test_a_tab_separated_csv_file_is_named_as_such(tmp_path):
+    write_csv(tmp_path / "stance.csv", [{k: r[k] for k in ("tweet", "stance")} for r in stance_rows()], "\t")
+    with pytest.raises(BenchError, match="stance.csv:1: the header is separated by tabs, not commas: set `format: tsv`"):
+        load(DatasetSpec(str(tmp_path / "stance.csv"), {"text": "tweet", "label": "stance"}))
+    task, examples, _ = load(DatasetSpec(str(tmp_path / "stance.csv"), {"text": "tweet", "label": "stance"},
+                                         format="tsv"))
+    assert len(examples) == len(stance_rows())
+
+
+def test_the_readme_cross_lingual_block_is_the_shipped_example_s(repo, tmp_path):
+    section = repo.readme.read_text(encoding="utf-8").split("### Training on some languages, testing on another")[1]
+    (tmp_path / "readme.yaml").write_text("model: {name: tfidf}\n" + section.split("```yaml\n")[1].split("```")[0])
+    shipped = repo.root / "experiments" / "examples" / "multilingual_tfidf.yaml"
+    (tmp_path / "multilingual.csv").write_bytes((shipped.parent / "multilingual.csv").read_bytes())
+    written, example = load_config(tmp_path / "readme.yaml"), load_config(shipped)
+    assert written.settings == example.settings
+    assert replace(written.dataset, path="", languages=()) == replace(example.dataset, path="", format="")
+    [[result]] = run_plans([plan(written, {}, None, None, "")])
+    assert set(result.reported_by["language"]) == {"de", "en", "nl"}

@@ -65,3 +65,15 @@ def test_a_prediction_without_its_document_takes_it_from_the_id():
 def test_learns_follows_the_model_registry():
     assert not Record("m", "majority", []).learns and Record("t", "tfidf", []).learns
     assert Record("x", "a model registered elsewhere", []).learns
+
+
+def test_scores_by_reported_column_travel_through_the_record_and_are_absent_without_report_by():
+    from bench.evaluation.results import Result, Score, Subset
+    score = Score(0.5, 0.0, [0.5], 0.25, 0.75)
+    plain = Result("t", "given_split:all", "given_split", "all", "all", ["a", "b"], {"macro_f1": score},
+                   [Prediction("1", "a", ["b"])])
+    assert "reported_by" not in plain.to_json(), "records without report_by stay as they were"
+    reported = Result(**{**plain.__dict__, "reported_by": {"language": {"de": Subset(1, {"macro_f1": score})}}})
+    data = json.loads(dump_json(reported.to_json()))
+    assert data["reported_by"] == {"language": {"de": {"n_test": 1, "scores": {"macro_f1": score.to_json()}}}}
+    assert Result.from_json(data) == reported

@@ -160,3 +160,36 @@ def test_every_setting_trains_on_the_data_s_train_rows_and_tests_its_test_rows(r
             [evaluation] = found
             trained = {e.doc for e in examples if e.split == "train"}
             assert set(tested) == {e.id for e in examples if e.split == "test" and trained - {e.doc}}
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 8), st.sampled_from(["de", "fr", "it"]),
+                               st.sampled_from(["train", "test", "validation"])), min_size=2, max_size=80),
+       train=st.sets(st.sampled_from(["de", "fr", "it"]), min_size=1), test=st.sets(st.sampled_from(["de", "fr", "it"]),
+                                                                                 min_size=1))
+def test_the_given_split_keeps_to_its_languages_and_parts(rows, train, test):
+    """No row of a language outside the training languages, nor of the test or validation split, ever trains; the
+    test side is exactly the test rows of the test languages."""
+    from bench.evaluation.settings import Languages
+    examples = [Example(str(i), f"g{g}", language, "", "", "text", "x", part)
+                for i, (g, language, part) in enumerate(rows)]
+    languages = Languages(tuple(sorted(train)), tuple(sorted(test)))
+    try:
+        [evaluation] = evaluations("given_split", examples, languages=languages)
+    except BenchError as error:
+        assert "needs a split column with train and test rows" in error.message
+        return
+    assert evaluation.name.startswith(f"given_split:{'+'.join(sorted(train))}")
+    [fold] = evaluation.folds
+    trained, tested = split(examples, fold)
+    assert {e.id for e in trained} == {e.id for e in examples if e.split == "train" and e.language in train}
+    assert {e.id for e in tested} == {e.id for e in examples if e.split == "test" and e.language in test}
+
+
+@pytest.mark.parametrize("setting", ["in_language", "cross_lingual", "leave_one_story_out"])
+def test_settings_that_choose_their_own_languages_refuse_chosen_ones(setting):
+    from bench.evaluation.settings import Languages
+    examples = [Example(str(i), f"g{i}", language, "", "", "text", "x", "train" if i % 2 else "test")
+                for i, language in enumerate(["de", "fr"] * 4)]
+    with pytest.raises(BenchError, match=f"setting '{setting}' chooses its own languages"):
+        evaluations(setting, examples, languages=Languages(("de",), ("fr",)))

@@ -1,6 +1,6 @@
 from dataclasses import replace
 
-from bench.evaluation.results import Bootstrap, Fold, Score
+from bench.evaluation.results import Bootstrap, Fold, Score, Subset
 from bench.evaluation.statistics import summarize
 from bench.publishing.records import HEADLINE, Results
 from bench.publishing.tables import (
@@ -10,6 +10,7 @@ from bench.publishing.tables import (
     full_markdown,
     markdown_table,
     per_target_tables,
+    reported_by_tables,
     table_rows,
     unseen_notes,
 )
@@ -72,6 +73,19 @@ def test_per_target_scores_get_their_own_table(build):
     assert row_of(table, "m") == ["m", HEADLINE, "war", cell(scores["macro_f1"]), ""]
     assert "| m | leave_one_story_out:all | army |" in table
     assert per_target_tables(Results([build.record("m", [build.result(HEADLINE, gold, pred)])])) == ""
+
+
+def test_scores_by_reported_column_get_their_own_table_with_the_subset_sizes(build):
+    gold, pred = ["a", "b", "a", "b"], [["a", "b", "b", "b"]]
+    scores = summarize(gold[:3], [pred[0][:3]], ["a", "b"], Bootstrap(100, 0))
+    subsets = {"language": {"it": Subset(3, scores), "de": Subset(1, scores)}}
+    result = replace(build.result("given_split:de>de+it", gold, pred, labels=("a", "b")), reported_by=subsets)
+    records = Results([build.record("m", [result])])
+    table = reported_by_tables(records)
+    assert row_of(table, "m") == ["m", "given_split:de>de+it", "language", "it", "3", cell(scores["macro_f1"]), ""]
+    assert "| m | given_split:de>de+it | language | de | 1 |" in table and "ranks nothing" in table
+    assert "### By reported column" in full_markdown(records)
+    assert reported_by_tables(Results([build.record("m", [build.result(HEADLINE, gold, pred)])])) == ""
 
 
 def test_markdown_table():
