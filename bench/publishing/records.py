@@ -66,10 +66,14 @@ def read_record(path: Path) -> Record:
 
 def load_records(records_dir: Path) -> tuple[Results, Results]:
     """The result records and the learning curves, read once; each baselines first, then by model kind and name."""
-    records = [read_record(path) for path in sorted(records_dir.glob("*.json"))]
-    rank = {name: family.rank for name, family in MODELS.items()}
-    records.sort(key=lambda r: (rank.get(r.model, len(rank)), r.experiment))
+    records = in_table_order([read_record(path) for path in sorted(records_dir.glob("*.json"))])
     return Results([r for r in records if not r.learning_curve]), Results([r for r in records if r.learning_curve])
+
+
+def in_table_order(records: Sequence[Record]) -> list[Record]:
+    """Baselines first, then by model kind (the registry's rank) and name."""
+    rank = {name: family.rank for name, family in MODELS.items()}
+    return sorted(records, key=lambda r: (rank.get(r.model, len(rank)), r.experiment))
 
 
 def marked(evaluation: str, story_disjoint: bool | None) -> str:
