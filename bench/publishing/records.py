@@ -17,6 +17,7 @@ from ..models.protocol import FoldSpecific
 
 HEADLINE = "leave_one_story_out:all"  # the evaluation the results page, the figures and the parallel story single out
 SAME_STORY = " (same story)"  # beside an evaluation where a story is on both sides of a split
+BASELINE_MARK = "committed baseline"  # beside a record read from the checkout's results for an --out run's tables
 
 
 def write_record(records_dir: Path, config: Config, results: list[Result], origin: dict,

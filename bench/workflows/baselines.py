@@ -10,10 +10,8 @@ from ..evaluation.provenance import stale_records
 from ..evaluation.results import Record
 from ..evaluation.runner import Plan
 from ..files import BenchError
-from ..publishing.records import load_records
+from ..publishing.records import BASELINE_MARK, load_records
 from .project import RECORDS, Project
-
-BASELINE_MARK = "committed baseline"  # beside the row name of every record read from the checkout's results
 
 
 def committed_baselines(project: Project, plans: list[Plan], out: Path) -> list[Record]:

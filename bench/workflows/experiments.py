@@ -144,7 +144,7 @@ def check_comparable(plans: list[Plan], paths: list[Path], records_dir: Path, ba
             compare_tested(tested, (task.name, evaluation.name), Tested(ids, path, True))
     running = {found.config.name for found in plans}
     kept = [(record, records_dir, False) for part in (load_records(records_dir) if records_dir.is_dir() else ())
-            for record in part if record.experiment not in running]  # this run replaces the others
+            for record in part if record.experiment not in running]  # a record of a name this run has is replaced
     for record, folder, baseline in [*kept, *((record, baselines_dir or records_dir, True) for record in baselines)]:
         for result in record.results:
             compare_tested(tested, (result.task, result.evaluation), Tested(

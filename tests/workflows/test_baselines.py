@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from bench.cli import main
-from bench.workflows.baselines import BASELINE_MARK
+from bench.publishing.records import BASELINE_MARK
 from bench.workflows.publish import publish_external
 
 MINE = "model:\n  name: svm\ntasks: [topic, stance_war]\nsettings: [in_language, leave_one_story_out]\n"
@@ -37,7 +37,9 @@ def test_the_new_model_is_ranked_and_tested_among_the_committed_baselines(ran, t
     shutil.copytree(ran.records, by_hand / "records")
     shutil.copy(out / "records" / "mine.json", by_hand / "records")
     published = publish_external(by_hand)
-    assert printed.out.replace(f" [{BASELINE_MARK}]", "") == published
+    legend, tables = printed.out.split("\n### ", 1)
+    assert "Rows marked [committed baseline] are the checkout's committed records" in legend
+    assert tables.replace(f" [{BASELINE_MARK}]", "") == published.split("\n### ", 1)[1]
     for name in ("results.md", "results.csv", "results.tex"):
         assert (out / "tables" / name).read_text(encoding="utf-8").replace(f" [{BASELINE_MARK}]", "") == (
             by_hand / "tables" / name).read_text(encoding="utf-8")
