@@ -51,13 +51,25 @@ COMMANDS: tuple[tuple[str, str, str, tuple], ...] = (
         (("--all",), {"dest": "include_fine_tuning", "action": "store_true",
                       "help": "also run the fine-tuning experiments in experiments/finetune/"}),
         (("--out",), {"metavar": "FOLDER", "help": "write records and tables here instead of experiments/results "
-                      "(needed for external data)"}),
+                      "(needed for external data); the tables also show the checkout's committed records "
+                      "(experiments/results/records/) as rows marked [committed baseline], ranked and tested with "
+                      "the new ones; they are read, never copied"}),
+        (("--no-baselines",), {"dest": "baselines", "action": "store_false",
+                               "help": "with --out: leave the committed baselines out of the tables (they are left "
+                               "out anyway for a run only on external data sets)"}),
         (("--jobs",), {"type": int, "default": 1, "metavar": "N",
                        "help": "run the folds in N parallel jobs (default: 1)"}),
         (("--backend",), {"default": "loky", "metavar": "NAME", "help": "joblib backend: loky (default), threading, "
                           "or ray or dask on a cluster (needs the ray or dask[distributed] package)"}),
         (("--check",), {"action": "store_true", "help": "rerun the (default) experiments in a scratch copy and fail "
                         "with a diff if the committed tables differ; nothing in the checkout changes"}),
+    )),
+    ("predictions-template", "predictions:predictions_template",
+     "write the rows a predictions file must cover, its labels empty, for a model run elsewhere to fill in", (
+        (("out",), {"help": "the file to write (.csv or .jsonl; an existing file is refused): one row per scored "
+                    "paragraph (kind body) and task, with id, task, target, text and an empty label; filled in, "
+                    "a predictions_file config scores it"}),
+        (("--tasks",), {"nargs": "+", "metavar": "TASK", "help": "only these tasks (default: every task)"}),
     )),
     ("inner-check", "experiments:inner_check",
      "score a config's selected model against majority on the inner validation folds, per seed", (

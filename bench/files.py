@@ -37,11 +37,27 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 class BenchError(Exception):
     """A problem with the user's input, reported as `file:line: message` with a non-zero exit."""
 
-    def __init__(self, message: str, path: str | os.PathLike | None = None, line: int | None = None):
+    def __init__(self, message: str, path: str | os.PathLike | None = None, line: int | None = None,
+                 parts: Sequence[BenchError] = ()):
         self.message = message
         self.path = None if path is None else str(path)
         self.line = line
+        self.parts = tuple(parts)  # the problems of an error that reports several (`several`)
         super().__init__(str(self))
+
+    @classmethod
+    def several(cls, problems: Sequence[BenchError]) -> BenchError:
+        """Every problem in one error, each on a line of its own with its file and line, so that one pass over the
+        input fixes them all; a problem found twice is listed once, and a single problem stays as it is."""
+        unique: dict[str, BenchError] = {}
+        for error in problems:
+            for problem in error.parts or (error,):
+                unique.setdefault(str(problem), problem)
+        found = sorted(unique.values(), key=lambda p: (p.path or "", p.line is None, p.line or 0))  # in file order
+        if len(found) == 1:
+            return found[0]
+        first = found[0]
+        return cls(f"{len(found)} problems:\n  " + "\n  ".join(map(str, found)), first.path, first.line, found)
 
     def __str__(self) -> str:
         where = self.path or ""

@@ -267,3 +267,12 @@ def test_an_anchor_without_alias_and_nesting_up_to_the_bound_are_read(tmp_path):
                                          (float("nan"), ""), ([1], ""), ({"a": 1}, ""), ("  x ", "  x ")])
 def test_values_read_as_the_text_they_stand_for(value, text):
     assert as_text(value) == text
+
+
+def test_several_problems_are_one_error_in_file_order_each_listed_once():
+    first, second, late = BenchError("b", "x.csv", 7), BenchError("a", "x.csv", 2), BenchError("c", "x.csv")
+    combined = BenchError.several([first, late, second])
+    assert (combined.path, combined.line) == ("x.csv", 2) and combined.parts == (second, first, late)
+    assert str(combined) == "x.csv:2: 3 problems:\n  x.csv:2: a\n  x.csv:7: b\n  x.csv: c"
+    assert BenchError.several([combined, BenchError("a", "x.csv", 2)]).parts == combined.parts
+    assert BenchError.several([first]) is first

@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from ..files import BenchError, check_name, read_yaml
 from ..models import build_model, rehearse
-from ..models.registry import MAX_SEED, as_parameters, checked
+from ..models.registry import MAX_SEED, MODELS, as_parameters, checked
 from . import external
 from .external import DatasetSpec
 from .settings import DEFAULT_FOLDS, SETTINGS
@@ -122,7 +122,10 @@ def _params(doc: _Document, model_lines: dict[str, int]) -> dict:
     if not isinstance(params, dict) or not all(isinstance(key, str) for key in params):
         raise BenchError("'model.params' must be a mapping of parameter names to values", doc.path,
                          model_lines.get("params"))
-    return params
+    family = MODELS.get(str(doc.data["model"]["name"]))
+    files = getattr(family.build, "path_parameters", ()) if family else ()  # such as predictions_file's `path`
+    return {key: str((doc.path.parent / value).resolve()) if key in files and isinstance(value, str) and value else value
+            for key, value in params.items()}  # read relative to the config, as `dataset.path` and `definitions` are
 
 
 def _train_sizes_and_folds(doc: _Document) -> tuple[tuple[float, ...], int]:

@@ -243,11 +243,17 @@ def plan(config: Config, tasks: dict[str, Task], corpus: Corpus | None, gold: di
     checked = build_model(config.model, config.params)
     if isinstance(checked, ChecksData):  # a model that reads its predictions from a file: every id, label and fold is there
         known_tasks = list(tasks) if config.dataset is None else [task.name for task, _ in data]
+        problems = []
         for task, examples in data:
             folds = {fold_name(evaluation.name, number): [e.id for e in split(examples, fold)[1]]
                      for evaluation in chosen_evaluations(config, examples)
                      for number, fold in enumerate(evaluation.folds)}
-            checked.check(task.name, task.labels, [e.id for e in examples], folds, known_tasks)
+            try:
+                checked.check(task.name, task.labels, [e.id for e in examples], folds, known_tasks)
+            except BenchError as err:
+                problems.append(err)  # every task's problems in one error
+        if problems:
+            raise BenchError.several(problems)
     units = [(task, examples, evaluation, size)
              for task, examples in data for evaluation in chosen_evaluations(config, examples)
              for size in config.train_sizes or (None,)]

@@ -10,7 +10,7 @@ from scipy import stats
 
 from ..evaluation.statistics import ALPHA, MIN_DOCUMENTS, POWER
 from .headline import HeadlineTable, headline_tables
-from .records import Results
+from .records import BASELINE_MARK, Results
 from .significance import CHANCE, Column, analyse, headline_metrics
 from .tables import METRIC_TITLES, markdown_table
 
@@ -50,7 +50,7 @@ def headline_legend(results: Results, columns: dict[tuple[str, str, str], Column
         metrics={task: METRIC_TITLES.get(results.metric_of(task), results.metric_of(task)) for task in results.tasks},
         majority_silent=majority_silent, seen=[task for task in results.tasks if len(headline_metrics(results, task)) > 1],
         chance=[record.experiment for record in results.ranked if record.model in CHANCE],
-        informed=bool(results.informed),
+        informed=bool(results.informed), baselines=any(BASELINE_MARK in record.marks for record in results),
         confidence=" to ".join(sorted({f"{record.bootstrap.confidence:.0%}" for record in results})),
         tested=any(column.tests for column in columns.values()),
         resamples=counts({column.bootstrap.resamples for column in columns.values()}), alpha=ALPHA, power=POWER,

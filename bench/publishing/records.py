@@ -17,6 +17,7 @@ from ..models.protocol import FoldSpecific
 
 HEADLINE = "leave_one_story_out:all"  # the evaluation the results page, the figures and the parallel story single out
 SAME_STORY = " (same story)"  # beside an evaluation where a story is on both sides of a split
+BASELINE_MARK = "committed baseline"  # beside a record read from the checkout's results for an --out run's tables
 
 
 def write_record(records_dir: Path, config: Config, results: list[Result], origin: dict,
@@ -66,10 +67,14 @@ def read_record(path: Path) -> Record:
 
 def load_records(records_dir: Path) -> tuple[Results, Results]:
     """The result records and the learning curves, read once; each baselines first, then by model kind and name."""
-    records = [read_record(path) for path in sorted(records_dir.glob("*.json"))]
-    rank = {name: family.rank for name, family in MODELS.items()}
-    records.sort(key=lambda r: (rank.get(r.model, len(rank)), r.experiment))
+    records = in_table_order([read_record(path) for path in sorted(records_dir.glob("*.json"))])
     return Results([r for r in records if not r.learning_curve]), Results([r for r in records if r.learning_curve])
+
+
+def in_table_order(records: Sequence[Record]) -> list[Record]:
+    """Baselines first, then by model kind (the registry's rank) and name."""
+    rank = {name: family.rank for name, family in MODELS.items()}
+    return sorted(records, key=lambda r: (rank.get(r.model, len(rank)), r.experiment))
 
 
 def marked(evaluation: str, story_disjoint: bool | None) -> str:

@@ -13,21 +13,28 @@ from pathlib import Path
 
 from ..evaluation.config import known_names, load_config
 from ..evaluation.provenance import benchmark_sha256, provenance, stale_records
-from ..evaluation.results import Result
+from ..evaluation.results import Record, Result
 from ..evaluation.runner import Plan, check_jobs, joblib_backend, plan, run_plans
 from ..evaluation.settings import split
 from ..evaluation.tasks import tasks_from_schema
 from ..files import BenchError, check_destinations
 from ..publishing.outputs import text_outputs
 from ..publishing.records import load_records, write_record
+from .baselines import committed_baselines
 from .project import RECORDS, Project, scratch_copy
 from .publish import publication_files, publish_benchmark, publish_external
 
 
 def run(project: Project, configs: Sequence[str] = (), *, include_fine_tuning: bool = False, out: str | None = None,
-        jobs: int = 1, backend: str = "loky", check: bool = False) -> int:
-    """`bench run`: run the experiments and publish, or, with `check`, rerun them and compare."""
+        jobs: int = 1, backend: str = "loky", check: bool = False, baselines: bool = True) -> int:
+    """`bench run`: run the experiments and publish, or, with `check`, rerun them and compare.
+
+    With `out`, the tables there also show the checkout's committed records as baselines, unless `baselines` is
+    False (see workflows/baselines.py)."""
     check_jobs(jobs, backend)  # before anything is read or written, a scratch copy for `check` included
+    if not baselines and (out is None or check):
+        raise BenchError("--no-baselines goes with --out: without it a run writes the benchmark's own records, "
+                         "which are the baselines")
     if check:
         return check_reproducible(project, configs, jobs, backend)
     gpu = include_fine_tuning and not configs and gpu_present()
@@ -37,8 +44,8 @@ def run(project: Project, configs: Sequence[str] = (), *, include_fine_tuning: b
             print(f"note: {path.relative_to(project.root)} needs a GPU and none is present: skipped; its committed "
                   "record, if any, stays in the tables", file=sys.stderr)
     folder = Path(out) if out else None
-    run_experiments(project, paths, jobs, backend, folder)
-    print(publish_benchmark(project) if folder is None else publish_external(folder), end="")
+    compared = run_experiments(project, paths, jobs, backend, folder, baselines=baselines)
+    print(publish_benchmark(project) if folder is None else publish_external(folder, compared), end="")
     return 0
 
 
@@ -92,15 +99,17 @@ def plan_experiments(project: Project, paths: list[Path], out: Path | None = Non
 
 
 def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend: str = "loky",
-                    out: Path | None = None) -> None:
+                    out: Path | None = None, *, baselines: bool = False) -> list[Record]:
     """Check every config and read all their data first, then run them and write each record as it completes.
 
     Records go to experiments/results/records/, or to OUT/records/ with --out; experiments on an external
-    data set always go to their own folder, so they never mix with the benchmark's tables.
+    data set always go to their own folder, so they never mix with the benchmark's tables. With `out` and
+    `baselines`, returns the committed records that OUT's tables compare with, checked comparable before the run.
     """
     plans = plan_experiments(project, paths, out)
     records_dir = (out or project.results) / RECORDS
-    check_comparable(plans, paths, records_dir)
+    compared = committed_baselines(project, plans, out) if out is not None and baselines else []
+    check_comparable(plans, paths, records_dir, compared, project.records)
     inside = out or project.root  # no write may leave it through a symbolic link
     check_destinations([*(records_dir / f"{p.config.name}.json" for p in plans), *publication_files(project, out)],
                        inside)
@@ -113,14 +122,17 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
               file=sys.stderr)
 
     run_plans(plans, jobs, backend, finished)
+    return compared
 
 
-def check_comparable(plans: list[Plan], paths: list[Path], records_dir: Path) -> None:
+def check_comparable(plans: list[Plan], paths: list[Path], records_dir: Path, baselines: Sequence[Record] = (),
+                     baselines_dir: Path | None = None) -> None:
     """Refuse experiments that would share a table column on different rows, before any is run.
 
     The tables and the significance tests pair the records' predictions row by row, by id, so every record
-    published together (this run's and those already in the records folder that it does not replace) must test
-    the same rows in each evaluation of a task they share, and one data set name must name one data set.
+    published together (this run's, those already in the records folder that it does not replace, and the
+    committed `baselines` from `baselines_dir`) must test the same rows in each evaluation of a task they share,
+    and one data set name must name one data set.
     """
     data: dict[str, tuple[str, Path]] = {}
     tested: dict[tuple[str, str], Tested] = {}
@@ -133,13 +145,12 @@ def check_comparable(plans: list[Plan], paths: list[Path], records_dir: Path) ->
             ids = frozenset(e.id for fold in evaluation.folds for e in split(examples, fold)[1])
             compare_tested(tested, (task.name, evaluation.name), Tested(ids, path, True))
     running = {found.config.name for found in plans}
-    for part in load_records(records_dir) if records_dir.is_dir() else ():
-        for record in part:
-            if record.experiment in running:
-                continue  # this run replaces it
-            for result in record.results:
-                compare_tested(tested, (result.task, result.evaluation), Tested(
-                    frozenset(p.id for p in result.predictions), records_dir / f"{record.experiment}.json", False))
+    kept = [(record, records_dir, False) for part in (load_records(records_dir) if records_dir.is_dir() else ())
+            for record in part if record.experiment not in running]  # a record of a name this run has is replaced
+    for record, folder, baseline in [*kept, *((record, baselines_dir or records_dir, True) for record in baselines)]:
+        for result in record.results:
+            compare_tested(tested, (result.task, result.evaluation), Tested(
+                frozenset(p.id for p in result.predictions), folder / f"{record.experiment}.json", False, baseline))
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,7 @@ class Tested:
     ids: frozenset[str]
     path: Path
     config: bool
+    baseline: bool = False  # a committed record that an --out run's tables compare with
 
 
 def compare_tested(tested: dict[tuple[str, str], Tested], cell: tuple[str, str], new: Tested) -> None:
@@ -157,10 +169,11 @@ def compare_tested(tested: dict[tuple[str, str], Tested], cell: tuple[str, str],
     first = tested.setdefault(cell, new)
     if first.ids != new.ids:
         here, other = (new, first) if new.config or not first.config else (first, new)
+        advice = ("leave the committed baselines out with --no-baselines" if here.baseline or other.baseline else
+                  "give an external data set its own `dataset.name`, or write to another --out folder")
         raise BenchError(f"{' '.join(cell)} tests {len(here.ids)} rows here and {len(other.ids)} other ones in "
                          f"{other.path}; experiments published together must test the same rows in each evaluation "
-                         "they share (give an external data set its own `dataset.name`, or write to another --out "
-                         "folder)", here.path)
+                         f"they share ({advice})", here.path)
 
 
 def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int = 1, backend: str = "loky") -> int:

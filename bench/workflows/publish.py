@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..annotation.agreement import round_agreements
 from ..data.alignment import load_alignments
 from ..data.labels import changes_from_previous, load_annotations, load_gold
+from ..evaluation.results import Record
 from ..files import BenchError, check_destinations
 from ..publishing.outputs import Benchmark, destinations, publish
 from ..publishing.readme import results_block, update_readme
-from ..publishing.records import Results, load_records
+from ..publishing.records import Results, in_table_order, load_records
 from ..publishing.tables import per_target_tables, reported_by_tables
 from .project import RECORDS, Project
 
@@ -43,13 +45,14 @@ def publish_benchmark(project: Project) -> str:
     return tables
 
 
-def publish_external(out: Path) -> str:
-    """The tables of the records in OUT/records, written to OUT/tables; the benchmark's pages stay untouched.
+def publish_external(out: Path, baselines: Sequence[Record] = ()) -> str:
+    """The tables of the records in OUT/records, with the committed `baselines` beside them (read, never copied),
+    written to OUT/tables; the benchmark's pages stay untouched.
 
     Returns the headline tables, then each target's scores where a data set has several targets, then the
     scores per value of each column a config reports by (`report_by`)."""
     check_destinations(destinations(out, benchmark=False))
-    records = existing_records(out / RECORDS)[0]
+    records = Results(in_table_order([*existing_records(out / RECORDS)[0], *baselines]))
     return publish(out, records, Results([])) + per_target_tables(records) + reported_by_tables(records)
 
 

@@ -242,11 +242,12 @@ def test_the_shipped_definitions_load(repo):
 
 def test_a_bad_predictions_file_met_while_rehearsing_names_its_own_line(tmp_path):
     """The config is checked by fitting its model once; predictions_file reads its file then, and its errors
-    point at that file's line, not at the config's `params` line."""
+    point at that file's line, not at the config's `params` line. (Its rows are judged when the run is planned,
+    every problem at once: tests/models/test_predictions_file.py.)"""
     predictions = tmp_path / "predictions.csv"
-    predictions.write_text("id,task,label\n000-01,topic,loss\n000-01,topic,escape\n")
+    predictions.write_text("id,task,label\n000-01,topic,loss\n000-01,topic,escape,other\n")
     config = write(tmp_path, f"model:\n  name: predictions_file\n  params:\n    path: {predictions}\n")
     with pytest.raises(BenchError) as refused:
         load_config(config, KNOWN)
-    assert "a second prediction for 000-01 in task topic (the first is on line 2)" in refused.value.message
+    assert refused.value.message == "wrong number of columns"
     assert (refused.value.path, refused.value.line) == (str(predictions), 3)

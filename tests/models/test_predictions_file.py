@@ -115,9 +115,9 @@ def test_the_example_file_reproduces_the_record_it_was_exported_from(tmp_path, r
     import json
 
     from bench.cli import main
-    monkeypatch.chdir(repo.root)  # the config names the file relative to the checkout
+    monkeypatch.chdir(tmp_path)  # the config names the file relative to itself, so any working folder will do
     assert main(["--root", str(repo.root), "run", str(repo.experiments / "examples" / "predictions_file.yaml"),
-                 "--out", str(tmp_path)]) == 0
+                 "--out", str(tmp_path), "--no-baselines"]) == 0
     fresh = json.loads((tmp_path / "records" / "predictions_file.json").read_text(encoding="utf-8"))
     committed = json.loads((repo.records / "e5_codebook_zero_shot.json").read_text(encoding="utf-8"))
     assert fresh["marks"] == ["predictions file"]
@@ -141,7 +141,8 @@ def test_bench_run_refuses_a_bad_predictions_file_at_its_line_writing_nothing(pr
     path.write_text(content)
     config = project.experiments / "from_file.yaml"
     config.write_text(f"model:\n  name: predictions_file\n  params:\n    path: {path}\n")
-    refused(project, ["run", str(config)], f"error: {path}:{message}")
+    err = refused(project, ["run", str(config)], f"{path}:{message}")  # among the problems listed, each at its line
+    assert err.startswith(f"error: {path}:")
 
 
 # Fuzzing: any header, rows and nesting read as predictions, or refused with a BenchError; nothing written.
@@ -192,3 +193,52 @@ def test_any_predictions_file_is_read_or_refused_and_left_as_it_was(tmp_path_fac
         event("accepted")
         assert set(model.predict({"id": IDS})) <= set(TASK.labels)
     assert list(folder.iterdir()) == [path] and path.read_bytes() == content, "reading writes nothing"
+
+
+def test_every_problem_of_the_file_is_reported_at_once_each_at_its_line(tmp_path):
+    """A malformed row, a repeated one, an unknown label and id, and a paragraph without a prediction: one error."""
+    good = ["id,task,label"] + [f"{e.id},topic,{e.label}" for e in rows()]
+    lines = good[:2] + ["a-1,topic,"] + ["a-2,topic,lost"] + good[4:] + ["a-0,topic,loss", "z-9,topic,loss"]
+    path = write(tmp_path, lines)
+    with pytest.raises(BenchError) as caught:
+        FilePredictions(path=path).check("topic", TASK.labels, [e.id for e in rows()], FOLDS, TASKS)
+    assert caught.value.path == path and caught.value.line == 3
+    assert str(caught.value).splitlines() == [
+        f"{path}:3: 5 problems:",
+        f"  {path}:3: empty or missing label",
+        f"  {path}:4: unknown label 'lost' for task topic (labels: loss, escape)",
+        f"  {path}:14: a second prediction for a-0 in task topic (the first is on line 2)",
+        f"  {path}:15: unknown id 'z-9': no row of task topic has it",
+        f"  {path}: no prediction for paragraph a-1 in task topic, which fold(s) in_language:en/0 test",
+    ]
+
+
+def test_the_problems_of_every_task_are_reported_at_once(tmp_path, repo):
+    """Through planning, as `bench run` does: topic's unknown label and stance_war's missing rows in one error."""
+    from bench.evaluation.provenance import benchmark_sha256
+    from bench.evaluation.tasks import tasks_from_schema
+    schema, corpus = repo.schema(), repo.corpus()
+    gold = repo.valid_gold(schema, corpus)
+    ids = [p.id for p in corpus.paragraphs if gold.get(p.id) and gold[p.id].labels["kind"] == "body"]
+    path = write(tmp_path, ["id,task,label", f"{ids[0]},topic,lost"] + [f"{i},topic,other" for i in ids[1:]])
+    bad = Config("from_file", "predictions_file", params={"path": path}, tasks=("topic", "stance_war"),
+                 settings=("leave_one_story_out",))
+    with pytest.raises(BenchError) as caught:
+        plan(bad, tasks_from_schema(schema), corpus, gold, benchmark_sha256(corpus, repo.labels))
+    assert str(caught.value).splitlines()[1:] == [
+        f"  {path}:2: unknown label 'lost' for task topic (labels: motivation, losses, escape, asylum_policy, other)",
+        f"  {path}: no prediction of task stance_war at all ({len(ids)} paragraphs to predict)"]
+
+
+def test_a_relative_path_is_read_from_the_config_s_folder(project, tmp_path, monkeypatch, refused):
+    """As `dataset.path` and `definitions` are, whatever the working folder; the error names the path it tried."""
+    from bench.evaluation.config import load_config
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    config = folder / "from_file.yaml"
+    config.write_text("model:\n  name: predictions_file\n  params:\n    path: missing.csv\n")
+    monkeypatch.chdir(project.root)
+    refused(project, ["run", str(config)], f"error: {folder / 'missing.csv'}: the predictions file does not exist or "
+                                           "cannot be read (a relative `path` is read from the config's folder)")
+    (folder / "missing.csv").write_text("id,task,label\n000-01,topic,other\n")
+    assert load_config(config).params["path"] == str(folder / "missing.csv")

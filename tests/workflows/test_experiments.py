@@ -11,7 +11,7 @@ from bench.publishing.records import write_record
 
 def test_gpu_experiments_run_only_where_there_is_a_gpu(project, monkeypatch, capsys):
     ran = []
-    monkeypatch.setattr(experiments, "run_experiments", lambda project, paths, *args: ran.append(paths))
+    monkeypatch.setattr(experiments, "run_experiments", lambda project, paths, *args, **options: ran.append(paths))
     monkeypatch.setattr(experiments, "publish_benchmark", lambda project: "")
     gpu = project.gpu_config_paths()
     assert {p.stem for p in gpu} == {"e5_finetuned_full", "setfit_e5", "setfit_minilm"}
