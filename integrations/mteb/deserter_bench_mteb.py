@@ -84,7 +84,10 @@ class DeserterBenchTask(AbsTaskClassification):
             return
         loaded = load_dataset(self.source, self.config)
         rows = [row for split in loaded.values() for row in split if not self.target or row["target"] == self.target]
-        names = next(iter(loaded.values())).features["label"].names
+        if any(not row["text"] for row in rows):
+            raise ValueError(f"{self.source}: an export without texts (`--without-texts`); fill them in with its "
+                             "rebuild_texts.py first")
+        names = next(iter(loaded.values())).features["label"].names  # labels as names: predictions are readable
         self.dataset = {}
         for fold in self.folds:
             sides = {side: [r for r in rows if r["doc"] in set(fold[f"{side}_docs"])] for side in ("train", "test")}

@@ -175,3 +175,14 @@ def test_minilm_under_mteb_lands_near_the_harness_minilm_logreg(harness, minilm_
           file=sys.stderr)
     assert len(gaps) == 3 * 4
     assert all(abs(gap) <= TOLERANCE[task] for (task, _), gap in gaps.items()), gaps
+
+
+def test_an_export_without_texts_is_refused_by_name(tmp_path):
+    assert main(["export-hf", str(tmp_path / "export"), "--without-texts"]) == 0
+    done = subprocess.run([*offline_prefix(), str(PYTHON), str(RUNNER), str(tmp_path / "export"), str(tmp_path / "out"),
+                           "--model", "mteb/baseline-random-encoder"],
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home"), "PYTHONPATH": ""},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode != 0
+    assert "an export without texts (`--without-texts`)" in done.stderr
+    assert not (tmp_path / "out" / "scores.json").exists()
