@@ -13,23 +13,24 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from ..files import BenchError, as_text, atomic_write, check_destinations, read_jsonl
+from ..files import BenchError, as_text, atomic_write, check_destinations, read_json_object, read_jsonl
 from .project import Project
 
 Row = dict[str, str]
-IMPORTERS: dict[str, Callable[[Path], list[tuple[Row, Path, int]]]] = {}
+Found = list[tuple[Row, Path, int | None]]  # each row with the file and line it came from (None: a whole-file JSON)
+IMPORTERS: dict[str, Callable[[Path], Found]] = {}
 
 
 def importer(tool: str):
     """Register a reader of `tool`'s output folder: it returns each row with the file and line it came from."""
-    def register(function: Callable[[Path], list[tuple[Row, Path, int]]]):
+    def register(function: Callable[[Path], Found]):
         IMPORTERS[tool] = function
         return function
     return register
 
 
 @importer("lm-eval")
-def lm_eval_rows(folder: Path) -> list[tuple[Row, Path, int]]:
+def lm_eval_rows(folder: Path) -> Found:
     """lm-evaluation-harness's `--log_samples` files (samples_*.jsonl, at any depth) of the tasks in
     integrations/lm_eval: each sample's prediction is the choice of highest log-likelihood, as lm-eval's `acc`
     takes it."""
@@ -65,9 +66,43 @@ def log_likelihood(response, path: Path, line: int) -> float:
     return number
 
 
-def predictions_csv(rows: list[tuple[Row, Path, int]]) -> str:
+@importer("inspect")
+def inspect_rows(folder: Path) -> Found:
+    """inspect-ai's eval logs in JSON (`--log-format json`, *.json at any depth) of the task in integrations/inspect:
+    each sample's answer, the label its scorer parsed; an answer that named no label cannot be a prediction."""
+    files = sorted(folder.rglob("*.json"))
+    if not files:
+        raise BenchError("no *.json eval logs here: run inspect eval with --log-format json (or convert the logs "
+                         "with `inspect log convert --to json`)", folder)
+    return [(inspect_row(sample, path), path, None) for path in files for sample in inspect_samples(path)]
+
+
+def inspect_samples(path: Path) -> list[dict]:
+    log = read_json_object(path, "an inspect eval log")
+    samples = log.get("samples")
+    if log.get("status") != "success" or not isinstance(samples, list):
+        raise BenchError(f"not a finished inspect eval log (status: {log.get('status')!r})", path)
+    return [sample if isinstance(sample, dict) else {} for sample in samples]
+
+
+def inspect_row(sample: dict, path: Path) -> Row:
+    """One sample's id, task and answer; a sample of another task, or one whose answer named no label, is an error."""
+    metadata, scores = sample.get("metadata"), sample.get("scores")
+    score = scores.get("label") if isinstance(scores, dict) else None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("task"), str) or not isinstance(score, dict):
+        raise BenchError(f"sample {sample.get('id')!r} has no task and `label` score: not the task of "
+                         "integrations/inspect", path)
+    answer = as_text(score.get("answer")).strip()
+    if not answer:
+        raise BenchError(f"sample {sample.get('id')!r} of task {metadata['task']} named no label, and a predictions "
+                         "file holds labels only; give the model more tokens (-T max_tokens=N) or a model that "
+                         "answers", path)
+    return {"id": as_text(sample.get("id")), "task": metadata["task"], "label": answer}
+
+
+def predictions_csv(rows: Found) -> str:
     """The predictions file's text; an id predicted twice in a task (two runs in one folder) is an error."""
-    seen: dict[tuple[str, str], tuple[Path, int]] = {}
+    seen: dict[tuple[str, str], str] = {}
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=("id", "task", "label"), lineterminator="\n")
     writer.writeheader()
@@ -76,10 +111,9 @@ def predictions_csv(rows: list[tuple[Row, Path, int]]) -> str:
             raise BenchError("an empty id, task or label", path, line)
         key = (row["id"], row["task"])
         if key in seen:
-            first, first_line = seen[key]
-            raise BenchError(f"a second prediction for {key[0]} in task {key[1]} (the first: {first}:{first_line}); "
+            raise BenchError(f"a second prediction for {key[0]} in task {key[1]} (the first: {seen[key]}); "
                              "import one run's output at a time", path, line)
-        seen[key] = (path, line)
+        seen[key] = f"{path}:{line}" if line is not None else str(path)
         writer.writerow(row)
     return buffer.getvalue()
 

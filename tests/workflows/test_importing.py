@@ -1,7 +1,8 @@
 """`bench import`: a tool's per-sample output read into a predictions file, or refused naming the file and line.
 
 The samples here have the shape lm-eval 0.4 writes with --log_samples for the tasks of integrations/lm_eval (the
-log-likelihoods as text, as it logs them); tests/integrations/test_lm_eval.py imports a real run's output.
+log-likelihoods as text, as it logs them), and the shape of inspect-ai's JSON eval logs of integrations/inspect;
+tests/integrations/ imports real runs' output.
 """
 
 import json
@@ -74,7 +75,7 @@ def test_two_runs_in_one_folder_are_refused_naming_both_files(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["import", "mteb", "{out}", "--out", "{p}.csv"], "error: unknown tool 'mteb' (known: lm-eval)"),
+    (["import", "mteb", "{out}", "--out", "{p}.csv"], "error: unknown tool 'mteb' (known: inspect, lm-eval)"),
     (["import", "lm-eval", "{out}/missing", "--out", "{p}.csv"], "/missing: not a folder"),
     (["import", "lm-eval", "{out}", "--out", "{p}.csv"], "no samples_*.jsonl here"),
     (["import", "lm-eval", "{out}", "--out", "{p}.tsv"], ".tsv: the predictions file to write must end in .csv"),
@@ -84,3 +85,36 @@ def test_an_unknown_tool_or_a_folder_without_samples_is_refused(tmp_path, capsys
     assert main([a.format(out=tmp_path / "out", p=tmp_path / "p") for a in arguments]) == 1
     assert message in capsys.readouterr().err
     assert not list(tmp_path.glob("p.*"))
+
+
+def inspect_log(folder, answers: dict[str, str], status: str = "success"):
+    samples = [{"id": paragraph, "epoch": 1, "target": "none", "metadata": {"task": "stance_war", "language": "en"},
+                "scores": {"label": {"value": "I", "answer": answer, "metadata": {"gold": "none"}}}}
+               for paragraph, answer in answers.items()]
+    path = folder / "logs" / "2026-01-01T00-00-00_deserter-bench.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": 2, "status": status, "samples": samples}, indent=2))
+    return path
+
+
+def test_each_inspect_sample_becomes_its_answer(tmp_path):
+    inspect_log(tmp_path, {"001-04": "against", "001-06": "none"})
+    out = tmp_path / "predictions.csv"
+    assert main(["import", "inspect", str(tmp_path / "logs"), "--out", str(out)]) == 0
+    assert {key: label for key, (label, _) in read_predictions(str(out)).items()} == {
+        ("001-04", "stance_war", ""): "against", ("001-06", "stance_war", ""): "none"}
+
+
+@pytest.mark.parametrize("answers, status, message", [
+    ({"001-04": "against", "001-06": ""}, "success",
+     "sample '001-06' of task stance_war named no label, and a predictions file holds labels only"),
+    ({"001-04": "against"}, "error", "not a finished inspect eval log (status: 'error')"),
+])
+def test_an_inspect_log_without_every_answer_is_refused_and_nothing_is_written(tmp_path, capsys, answers, status,
+                                                                                message):
+    path = inspect_log(tmp_path, answers, status)
+    out = tmp_path / "predictions.csv"
+    assert main(["import", "inspect", str(tmp_path / "logs"), "--out", str(out)]) == 1
+    assert capsys.readouterr().err == f"error: {path}: {message}" + (
+        "; give the model more tokens (-T max_tokens=N) or a model that answers\n" if status == "success" else "\n")
+    assert not out.exists()
