@@ -91,6 +91,13 @@ COMMANDS: tuple[tuple[str, str, str, tuple], ...] = (
         (("--dry-run",), {"action": "store_true", "help": "list what would be uploaded; use no network"}),
         (("--folder",), {"help": "upload this export instead of a fresh one"}),
     )),
+    ("import", "importing:import_predictions", "turn another tool's per-sample output (lm-eval's --log_samples, "
+     "inspect's JSON eval logs) into a predictions file that `bench run` scores", (
+        (("tool",), {"help": "the tool that wrote the output: lm-eval or inspect"}),
+        (("output",), {"help": "the folder the tool wrote (lm_eval's --output_path, inspect's --log-dir)"}),
+        (("--out",), {"required": True, "metavar": "PREDICTIONS.csv", "help": "the predictions file to write "
+                      "(CSV: id, task, label)"}),
+    )),
     ("report", "publish:report", "regenerate tables, results page, error analysis and figures from the records", ()),
     ("perf", "performance:perf", "measure wall time and peak memory of the commands; update the README", (
         (("--repeats",), {"type": int, "default": 3, "help": "runs per quick command (default: 3)"}),
