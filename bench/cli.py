@@ -92,11 +92,12 @@ COMMANDS: tuple[tuple[str, str, str, tuple], ...] = (
         (("--folder",), {"help": "upload this export instead of a fresh one"}),
     )),
     ("import", "importing:import_predictions", "turn another tool's per-sample output (lm-eval's --log_samples, "
-     "inspect's JSON eval logs) into a predictions file that `bench run` scores", (
-        (("tool",), {"help": "the tool that wrote the output: lm-eval or inspect"}),
-        (("output",), {"help": "the folder the tool wrote (lm_eval's --output_path, inspect's --log-dir)"}),
+     "inspect's JSON eval logs, MTEB's saved predictions) into a predictions file that `bench run` scores", (
+        (("tool",), {"help": "the tool that wrote the output: lm-eval, inspect or mteb"}),
+        (("output",), {"help": "the folder the tool wrote (lm_eval's --output_path, inspect's --log-dir, the "
+                       "prediction folder of integrations/mteb/run_mteb.py)"}),
         (("--out",), {"required": True, "metavar": "PREDICTIONS.csv", "help": "the predictions file to write "
-                      "(CSV: id, task, label)"}),
+                      "(CSV: id, task, label, and evaluation and fold for MTEB's per-fold predictions)"}),
     )),
     ("report", "publish:report", "regenerate tables, results page, error analysis and figures from the records", ()),
     ("perf", "performance:perf", "measure wall time and peak memory of the commands; update the README", (

@@ -1,7 +1,8 @@
 """`bench import`: another tool's per-sample output as a predictions file, so that its run is scored by the harness.
 
-Each importer reads one tool's output folder and returns the rows of a predictions file (`id`, `task`, `label`, as
-bench/models/predictions_file.py reads them); a bad file is refused, naming its line, before anything is written.
+Each importer reads one tool's output folder and returns the rows of a predictions file (`id`, `task`, `label`, and
+`evaluation` and `fold` for a model that trains, as bench/models/predictions_file.py reads them); a bad file is
+refused, naming its line, before anything is written.
 A new tool is one function under `@importer("name")`.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..files import BenchError, as_text, atomic_write, check_destinations, read_json_object, read_jsonl
+from .import_mteb import read_mteb
 from .project import Project
 
 Row = dict[str, str]
@@ -100,19 +102,29 @@ def inspect_row(sample: dict, path: Path) -> Row:
     return {"id": as_text(sample.get("id")), "task": metadata["task"], "label": answer}
 
 
+@importer("mteb")
+def mteb_rows(folder: Path) -> Found:
+    """MTEB's saved predictions of the tasks in integrations/mteb: one per paragraph and fold it is tested in."""
+    return [(row, folder, None) for row in read_mteb(folder)]
+
+
 def predictions_csv(rows: Found) -> str:
-    """The predictions file's text; an id predicted twice in a task (two runs in one folder) is an error."""
-    seen: dict[tuple[str, str], str] = {}
+    """The predictions file's text, with the fold columns where the tool predicts per fold; an id predicted twice
+    in a task and fold (two runs in one folder) is an error."""
+    per_fold = any("fold" in row for row, _, _ in rows)
+    columns = ("id", "task", "label", "evaluation", "fold") if per_fold else ("id", "task", "label")
+    seen: dict[tuple[str, ...], str] = {}
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=("id", "task", "label"), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row, path, line in rows:
-        if not all(row[key].strip() for key in ("id", "task", "label")):
-            raise BenchError("an empty id, task or label", path, line)
-        key = (row["id"], row["task"])
+        if not all(row.get(key, "").strip() for key in columns):
+            raise BenchError(f"an empty {' or '.join(columns)}", path, line)
+        key = tuple(row[column] for column in columns if column != "label")
         if key in seen:
-            raise BenchError(f"a second prediction for {key[0]} in task {key[1]} (the first: {seen[key]}); "
-                             "import one run's output at a time", path, line)
+            where = f"{key[0]} in task {key[1]}" + (f" fold {'/'.join(key[2:])}" if per_fold else "")
+            raise BenchError(f"a second prediction for {where} (the first: {seen[key]}); import one run's output at "
+                             "a time", path, line)
         seen[key] = f"{path}:{line}" if line is not None else str(path)
         writer.writerow(row)
     return buffer.getvalue()

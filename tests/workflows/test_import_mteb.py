@@ -59,3 +59,25 @@ def test_predictions_not_saved_by_the_tasks_are_refused(tmp_path, entry, message
 def test_a_folder_without_predictions_is_refused(tmp_path):
     with pytest.raises(BenchError, match="no MTEB predictions"):
         read_mteb(tmp_path)
+
+
+def test_bench_import_mteb_writes_the_fold_columns_and_refuses_a_fold_predicted_twice(tmp_path, capsys):
+    from bench.cli import main
+
+    folder = tmp_path / "predictions"
+    folder.mkdir()
+    (folder / "DeserterBenchTopic_predictions.json").write_text(json.dumps(saved({
+        "leave_one_story_out:all/0": fold_entry("topic", "leave_one_story_out:all", 0, ["002-01"], ["escape"]),
+        "leave_one_story_out:all/1": fold_entry("topic", "leave_one_story_out:all", 1, ["002-01"], ["other"])})))
+    out = tmp_path / "mteb.csv"
+    assert main(["import", "mteb", str(folder), "--out", str(out)]) == 0
+    assert out.read_text().splitlines() == ["id,task,label,evaluation,fold",
+                                            "002-01,topic,escape,leave_one_story_out:all,0",
+                                            "002-01,topic,other,leave_one_story_out:all,1"]
+    assert sorted(read_predictions(str(out))) == [("002-01", "topic", "leave_one_story_out:all/0"),
+                                                  ("002-01", "topic", "leave_one_story_out:all/1")]
+    (folder / "Copy_predictions.json").write_text((folder / "DeserterBenchTopic_predictions.json").read_text())
+    again = tmp_path / "again.csv"
+    assert main(["import", "mteb", str(folder), "--out", str(again)]) == 1
+    assert "a second prediction for 002-01 in task topic fold leave_one_story_out:all/0" in capsys.readouterr().err
+    assert not again.exists()

@@ -75,7 +75,7 @@ def test_two_runs_in_one_folder_are_refused_naming_both_files(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["import", "mteb", "{out}", "--out", "{p}.csv"], "error: unknown tool 'mteb' (known: inspect, lm-eval)"),
+    (["import", "seqeval", "{out}", "--out", "{p}.csv"], "error: unknown tool 'seqeval' (known: inspect, lm-eval, mteb)"),
     (["import", "lm-eval", "{out}/missing", "--out", "{p}.csv"], "/missing: not a folder"),
     (["import", "lm-eval", "{out}", "--out", "{p}.csv"], "no samples_*.jsonl here"),
     (["import", "lm-eval", "{out}", "--out", "{p}.tsv"], ".tsv: the predictions file to write must end in .csv"),
