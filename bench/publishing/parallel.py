@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..annotation.agreement import cohen_kappa
-from ..data.alignment import CROSS_LANGUAGE, RELATIONS, Alignment, Link
+from ..data.alignment import ADJUDICATION, ALIGNMENTS, CROSS_LANGUAGE, LINKS, RELATIONS, Alignment, Link
 from ..data.corpus import Corpus
 from ..data.labels import LabelRow
 from ..data.schema import KIND_FIELD
@@ -119,7 +119,7 @@ def pass_agreement(alignment: Alignment, corpus: Corpus) -> str:
     return (f"The passes {left_name} and {right_name} agree on {sum(x == y for x, y in zip(a, b))} of {len(units)} "
             f"pairs (Cohen's kappa {kappa([str(x) for x in a], [str(y) for y in b])}) and give the same relation "
             f"to {same_relation} of the {len(both)} pairs both link; {len(linked[0].keys() ^ linked[1].keys())} "
-            f"disputed pairs were adjudicated (`labels/alignment/{alignment.name}/adjudication.jsonl`).")
+            f"disputed pairs were adjudicated (`labels/{ALIGNMENTS}/{alignment.name}/{ADJUDICATION}`).")
 
 
 def alignment_summary(alignment: Alignment, gold: dict[str, LabelRow], corpus: Corpus) -> str:
@@ -137,7 +137,7 @@ def parallel_story(results: Results, alignments: dict[str, Alignment], gold: dic
     cross = alignments.get(CROSS_LANGUAGE)
     pairs = body_pairs(cross.links, gold) if cross else []
     if not pairs:
-        return (f"No aligned body paragraphs (`labels/alignment/{CROSS_LANGUAGE}/links.jsonl`), so there is no "
+        return (f"No aligned body paragraphs (`labels/{ALIGNMENTS}/{CROSS_LANGUAGE}/{LINKS}`), so there is no "
                 "parallel-story analysis.\n")
     tasks = [task for task in results.tasks if task in next(iter(gold.values())).labels]
     return (
