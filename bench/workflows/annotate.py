@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from ..annotation import adjudication
 from ..annotation.adjudication import parse_choices, resolve
-from ..annotation.agreement import agreement, disputes, round_agreements
+from ..annotation.agreement import disputes, round_agreements
 from ..annotation.labelstudio import export_tasks, import_annotations, labelling_config, parse_user_map
 from ..annotation.terminal import Session, terminal_keys
 from ..data.corpus import Corpus
-from ..data.labels import GOLD, LabelRow, load_annotations, load_gold, read_label_file
+from ..data.labels import GOLD, LabelRow, label_rounds, load_annotations, load_gold, read_label_file
 from ..files import BenchError, append_jsonl, atomic_write, check_destinations, dump_json, locked
 from .project import Project
 
@@ -23,17 +23,18 @@ if TYPE_CHECKING:
 
 
 def report_agreement(project: Project) -> int:
-    """`bench agreement`: print the agreement of every round of labels, then the current passes' confusion tables
-    and every label they dispute."""
+    """`bench agreement`: print the agreement of every round of labels, then the confusion tables of the current
+    round's passes in it, and every label the current passes dispute (a trial pass's too: adjudication reads it)."""
     from ..publishing.tables import agreement_table, confusion_tables
 
     schema, corpus = project.schema(), project.corpus()
     passes = load_annotations(project.labels, schema, corpus)
     if len(passes) < 2:
         raise BenchError("agreement needs at least two annotation files", project.labels / "annotations")
-    result = agreement(passes, schema)
-    print(agreement_table(round_agreements(project.labels, corpus)))
-    print(confusion_tables(result, {name: f.labels for name, f in schema.fields.items()}))
+    rounds = round_agreements(project.labels, corpus)
+    print(agreement_table(rounds))
+    current = rounds[next(iter(label_rounds(project.labels)))]  # the passes of the table, no trial among them
+    print(confusion_tables(current.fields, {name: f.labels for name, f in schema.fields.items()}))
     disputed = disputes(passes, schema, corpus)
     print(f"{len(disputed)} disputed label(s)")
     for item in disputed:
