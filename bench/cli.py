@@ -21,7 +21,9 @@ COMMANDS: tuple[tuple[str, str, str, tuple], ...] = (
     ("agreement", "annotate:report_agreement", "inter-annotator agreement per field (Cohen's kappa, Krippendorff's alpha)",
      ()),
     ("label", "annotate:label", "label paragraphs in the terminal, saving each one at once", (
-        (("--annotator",), {"required": True, "help": "your annotator id, e.g. a3"}),
+        [(("--annotator",), {"help": "your annotator id, e.g. a3"}),
+         (("--practice",), {"nargs": "?", "const": "", "metavar": "FILE", "help": "a trial: write the labels to FILE "
+                            "(default: a new temporary file, named on exit), never to labels/"})],
         (("--doc",), {"action": "append", "help": "only this document (repeatable)"}),
     )),
     ("adjudicate", "annotate:adjudicate", "add agreed labels to gold and list the conflicts", (

@@ -80,6 +80,12 @@ def files_under(root) -> dict[str, bytes]:
 
 
 @pytest.fixture
+def snapshot():
+    """`files_under`, for a test that checks a command which succeeds left a folder as it was."""
+    return files_under
+
+
+@pytest.fixture
 def refused(capsys):
     """A function running bench that must fail with the message, with no traceback, and leave every file under
     `watch` (default: the checkout) as it was; it gives the error output."""

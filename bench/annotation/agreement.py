@@ -5,13 +5,18 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..data.corpus import Corpus
-from ..data.labels import GUIDELINES, LabelRow, label_rounds, load_annotations
-from ..data.schema import Schema, load_schema
+from ..data.labels import GUIDELINES, LabelRow, label_rounds, load_annotations, load_gold
+from ..data.schema import KIND_FIELD, Schema, load_schema
+
+# A pass that labels fewer than this share of its round's body paragraphs (a trial, or a pass still under way) is
+# left out of the published agreement: its few paragraphs would speak for the whole round.
+MIN_COVERAGE = 0.5
 
 
 def cohen_kappa(left: Sequence, right: Sequence, labels: Sequence | None = None) -> float:
@@ -74,13 +79,42 @@ def disputes(passes: dict[str, dict[str, LabelRow]], schema: Schema, corpus: Cor
     return found
 
 
-def round_agreements(labels_dir: Path, corpus: Corpus) -> dict[str, dict]:
+@dataclass(frozen=True)
+class RoundAgreement:
+    """One round's agreement per field (empty with fewer than two passes that cover the round), and the passes
+    left out: how many of the round's `body` paragraphs each labels."""
+
+    fields: dict[str, dict]
+    body: int
+    left_out: dict[str, int] = field(default_factory=dict)
+
+
+def body_paragraphs(gold: dict[str, LabelRow], corpus: Corpus) -> set[str]:
+    """The paragraphs a pass's coverage is measured on: those gold labels body, or, before there is any gold,
+    every paragraph of the corpus."""
+    if not gold:
+        return {paragraph.id for paragraph in corpus.paragraphs}
+    return {i for i, row in gold.items() if row.labels[KIND_FIELD] == "body"}
+
+
+def covering_passes(passes: dict[str, dict[str, LabelRow]],
+                    body: set[str]) -> tuple[dict[str, dict[str, LabelRow]], dict[str, int]]:
+    """The passes that label at least MIN_COVERAGE of the body paragraphs, and how many of them each other pass
+    labels."""
+    labelled = {annotator: len(body & set(rows)) for annotator, rows in passes.items()}
+    kept = {a: rows for a, rows in passes.items() if labelled[a] >= MIN_COVERAGE * len(body)}
+    return kept, {a: count for a, count in labelled.items() if a not in kept}
+
+
+def round_agreements(labels_dir: Path, corpus: Corpus) -> dict[str, RoundAgreement]:
     """The agreement of each round of labels that has two or more passes, by version, newest first; each round
-    is read with its own guidelines."""
+    is read with its own guidelines and gold, and a pass that covers too little of it is left out."""
     found = {}
     for version, folder in label_rounds(labels_dir).items():
         schema = load_schema(folder / GUIDELINES)
         passes = load_annotations(folder, schema, corpus)
         if len(passes) >= 2:
-            found[version] = agreement(passes, schema)
+            body = body_paragraphs(load_gold(folder, schema, corpus), corpus)
+            kept, left_out = covering_passes(passes, body)
+            found[version] = RoundAgreement(agreement(kept, schema) if len(kept) >= 2 else {}, len(body), left_out)
     return found

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..annotation.agreement import RoundAgreement, covering_passes
 from ..data.alignment import Alignment
 from ..data.corpus import Corpus
 from ..data.labels import GoldChange, LabelRow
@@ -33,7 +34,7 @@ class Benchmark:
     schema: Schema
     passes: dict[str, dict[str, LabelRow]]
     alignments: dict[str, Alignment] = field(default_factory=dict)
-    agreements: dict[str, dict] = field(default_factory=dict)  # each round of labels' pass agreement
+    agreements: dict[str, RoundAgreement] = field(default_factory=dict)  # each round of labels' pass agreement
     changes: tuple[str, list[GoldChange]] = ("", [])  # the previous round, and the gold labels changed since
 
 
@@ -70,7 +71,8 @@ def _confusion(task: str) -> Callable[[Published], object]:
 def _results_page(p: Published) -> str:
     assert p.benchmark is not None
     body = {i for i, row in p.benchmark.gold.items() if row.labels[KIND_FIELD] == "body"}
-    human = pages.human_reference(p.records, p.benchmark.passes, body)
+    passes, left_out = covering_passes(p.benchmark.passes, body)  # no trial pass among them, as in the agreement
+    human = pages.human_reference(p.records, passes, body, sorted(left_out))
     parallel = parallel_story(p.records, p.benchmark.alignments, p.benchmark.gold, p.benchmark.corpus)
     return pages.results_page(p.records, p.columns, headline=p.headline, full=tables.every_setting_tables(p.records),
                               documents=pages.document_intervals(p.records, p.records.headline_evaluations),

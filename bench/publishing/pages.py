@@ -3,6 +3,9 @@ the best point estimates' per-class scores and errors, and a human reference."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ..annotation.agreement import RoundAgreement
 from ..data.labels import GoldChange
 from ..evaluation.results import Result
 from ..evaluation.scores import per_class, point_scores
@@ -48,9 +51,11 @@ def best_results(results: Results, evaluation: str) -> list[tuple[str, str, Resu
     return found
 
 
-def human_reference(results: Results, passes: dict, body_ids: set[str], evaluation: str = HEADLINE) -> str:
+def human_reference(results: Results, passes: dict, body_ids: set[str], left_out: Sequence[str] = (),
+                    evaluation: str = HEADLINE) -> str:
     """Each annotator pair scored against each other on body paragraphs in the task's headline metric (F_avg over
-    the poles the best model is scored on), beside the best model's score."""
+    the poles the best model is scored on), beside the best model's score; the passes `left_out` (of too few
+    paragraphs) are named under the table."""
     rows = []
     annotators = sorted(passes)
     for task, name, best in best_results(results, evaluation):
@@ -62,8 +67,11 @@ def human_reference(results: Results, passes: dict, body_ids: set[str], evaluati
             agreement = point_scores(reference, other, best.labels, best.f_avg_poles)[metric]
             rows.append([task, METRIC_TITLES.get(metric, metric), f"{left} vs {right}", f"{agreement:.3f}", name,
                          cell(best.scores[metric])])
-    return markdown_table(["task", "metric", "annotators", "annotator against annotator",
-                           f"best point estimate ({evaluation})", "its score"], rows)
+    table = markdown_table(["task", "metric", "annotators", "annotator against annotator",
+                            f"best point estimate ({evaluation})", "its score"], rows)
+    if left_out:
+        table += f"\nLeft out here too, as from the agreement above: {', '.join(left_out)}.\n"
+    return table
 
 
 def error_analysis(results: Results, texts: dict[str, str], evaluation: str = HEADLINE) -> str:
@@ -172,7 +180,7 @@ def power_prose(results: Results, columns: Columns) -> str:
     return render("power.md", tasks=tasks, alpha=ALPHA, power=POWER, label=results.column_label)
 
 
-def label_rounds(agreements: dict[str, dict], previous: str, changes: list[GoldChange]) -> str:
+def label_rounds(agreements: dict[str, RoundAgreement], previous: str, changes: list[GoldChange]) -> str:
     """The agreement of every round of labels, and each gold label changed since the previous round."""
     if not agreements:
         return "Fewer than two annotation passes, so no agreement is reported.\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..annotation.agreement import RoundAgreement
 from ..files import atomic_write, read_text
 from .tables import agreement_table
 
@@ -23,7 +24,7 @@ def update_readme(readme: Path, section: str, block: str) -> bool:
     return True
 
 
-def results_block(tables: str, agreements: dict[str, dict]) -> str:
+def results_block(tables: str, agreements: dict[str, RoundAgreement]) -> str:
     """The README's results block: the headline tables, then the agreement of each round's annotation passes."""
     if not agreements:
         return tables

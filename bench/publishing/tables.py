@@ -6,6 +6,7 @@ import csv
 import io
 import math
 
+from ..annotation.agreement import MIN_COVERAGE, RoundAgreement
 from ..data.labels import GoldChange
 from ..evaluation.results import Score
 from .records import Results
@@ -165,17 +166,31 @@ def csv_table(results: Results) -> str:
     return stream.getvalue()
 
 
-def agreement_table(rounds: dict[str, dict]) -> str:
-    """Raw agreement, Cohen's kappa and Krippendorff's alpha per round of labels, field and annotator pair."""
+def agreement_table(rounds: dict[str, RoundAgreement]) -> str:
+    """Raw agreement, Cohen's kappa and Krippendorff's alpha per round of labels, field and annotator pair; under
+    the table, the passes left out for covering too little of their round."""
     rows = []
     for version, result in rounds.items():
-        for field, values in result.items():
+        for field, values in result.fields.items():
             alpha = values["krippendorff_alpha"]
             for pair in values["pairs"]:
                 rows.append([version, field, " vs ".join(pair["annotators"]), str(pair["units"]),
                              f"{pair['raw_agreement']:.3f}", _number(pair["cohen_kappa"]), _number(alpha)])
+    if not rows:
+        return "No round of labels has two passes that cover it, so no agreement is reported.\n" + left_out_note(rounds)
     return markdown_table(["guidelines", "field", "annotators", "paragraphs", "raw agreement", "Cohen's kappa",
-                           "Krippendorff's alpha"], rows)
+                           "Krippendorff's alpha"], rows) + left_out_note(rounds)
+
+
+def left_out_note(rounds: dict[str, RoundAgreement]) -> str:
+    """Which passes the agreement leaves out, and why; nothing where it leaves none out."""
+    left_out = [f"{annotator} ({version}: {count} of {result.body} body paragraphs)"
+                for version, result in rounds.items() for annotator, count in result.left_out.items()]
+    if not left_out:
+        return ""
+    return (f"\nLeft out: {', '.join(left_out)}. A pass that labels fewer than {MIN_COVERAGE:.0%} of its round's "
+            "body paragraphs (a trial, or a pass still under way) is left out of the agreement, so that a few "
+            "paragraphs never speak for a round.\n")
 
 
 def changes_table(changes: list[GoldChange], previous: str) -> str:

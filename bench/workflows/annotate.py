@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from ..annotation import adjudication
 from ..annotation.adjudication import parse_choices, resolve
-from ..annotation.agreement import agreement, disputes, round_agreements
+from ..annotation.agreement import disputes, round_agreements
 from ..annotation.labelstudio import export_tasks, import_annotations, labelling_config, parse_user_map
 from ..annotation.terminal import Session, terminal_keys
 from ..data.corpus import Corpus
-from ..data.labels import GOLD, LabelRow, load_annotations, load_gold, read_label_file
+from ..data.labels import GOLD, LabelRow, label_rounds, load_annotations, load_gold, read_label_file
 from ..files import BenchError, append_jsonl, atomic_write, check_destinations, dump_json, locked
 from .project import Project
 
@@ -23,17 +25,18 @@ if TYPE_CHECKING:
 
 
 def report_agreement(project: Project) -> int:
-    """`bench agreement`: print the agreement of every round of labels, then the current passes' confusion tables
-    and every label they dispute."""
+    """`bench agreement`: print the agreement of every round of labels, then the confusion tables of the current
+    round's passes in it, and every label the current passes dispute (a trial pass's too: adjudication reads it)."""
     from ..publishing.tables import agreement_table, confusion_tables
 
     schema, corpus = project.schema(), project.corpus()
     passes = load_annotations(project.labels, schema, corpus)
     if len(passes) < 2:
         raise BenchError("agreement needs at least two annotation files", project.labels / "annotations")
-    result = agreement(passes, schema)
-    print(agreement_table(round_agreements(project.labels, corpus)))
-    print(confusion_tables(result, {name: f.labels for name, f in schema.fields.items()}))
+    rounds = round_agreements(project.labels, corpus)
+    print(agreement_table(rounds))
+    current = rounds[next(iter(label_rounds(project.labels)))]  # the passes of the table, no trial among them
+    print(confusion_tables(current.fields, {name: f.labels for name, f in schema.fields.items()}))
     disputed = disputes(passes, schema, corpus)
     print(f"{len(disputed)} disputed label(s)")
     for item in disputed:
@@ -41,14 +44,16 @@ def report_agreement(project: Project) -> int:
     return 0
 
 
-def label(project: Project, annotator: str, doc: Sequence[str] | None = None) -> int:
-    """Label the paragraphs this annotator has not labelled yet, in the terminal."""
+def label(project: Project, annotator: str | None = None, doc: Sequence[str] | None = None,
+          practice: str | None = None) -> int:
+    """Label the paragraphs this annotator has not labelled yet, in the terminal; with `practice` (a file, or ""
+    for a new temporary one), a trial whose labels go to that file and never to labels/."""
     schema, corpus = project.schema(), project.corpus()
     known = [document.doc for document in corpus.documents]
     unknown = [name for name in doc or () if name not in known]
     if unknown:
         raise BenchError(f"no such document (known: {', '.join(known)})", unknown[0])
-    path = project.annotation_log(annotator)
+    path = project.annotation_log(annotator or "") if practice is None else _practice_file(project, practice)
     done = set()
     if path.exists():
         done = {row.id for row in read_label_file(path, schema, corpus, revisions=True).rows}
@@ -57,9 +62,28 @@ def label(project: Project, annotator: str, doc: Sequence[str] | None = None) ->
         sys.stdout.flush()
 
     session = Session(corpus, schema, path, terminal_keys(), show, done)
-    saved = session.run(doc)
-    print(f"{saved} paragraph(s) saved to {path}")
+    session.run(doc)
+    if practice is None:
+        print(f"{session.summary()}, saved to {path}")
+    else:
+        print(f"Practice: {session.summary()}, saved to {path} (labels/ untouched)")
     return 0
+
+
+def _practice_file(project: Project, practice: str) -> Path:
+    """Where a practice session writes: the file given, never one inside the benchmark's own folders, or a new
+    temporary file."""
+    if not practice:
+        descriptor, name = tempfile.mkstemp(prefix="bench-practice-", suffix=".jsonl")
+        os.close(descriptor)
+        return Path(name)
+    path = Path(practice)
+    check_destinations([path])
+    for folder, what in _benchmark_folders(project):
+        if _real_path(path).is_relative_to(folder):
+            raise BenchError(f"is in {what}; a practice file goes elsewhere, so that practice never changes the "
+                             "benchmark", path)
+    return path
 
 
 # The folds of a pre-annotation: each document predicted by the model trained on the other documents' gold.
@@ -154,8 +178,7 @@ def _export_destinations(project: Project, tasks_path: Path, config: str | None,
     real = [(path, _real_path(path)) for path in (tasks_path, config_path)]
     if real[0][1] == real[1][1]:
         raise BenchError("the labelling config and the tasks file must be different files", config_path)
-    inputs = [(_real_path(folder), f"a file of the benchmark's {folder.name}/ folder")
-              for folder in (project.seeds, project.labels, project.experiments)]
+    inputs = [(folder, f"a file of {what}") for folder, what in _benchmark_folders(project)]
     if predict:
         inputs.append((_real_path(Path(predict)), "the --predict config"))
     for path, resolved in real:
@@ -167,6 +190,13 @@ def _export_destinations(project: Project, tasks_path: Path, config: str | None,
                     raise BenchError(f"would overwrite {what}; write the tasks and the labelling config elsewhere",
                                      path)
     return tasks_path, config_path
+
+
+def _benchmark_folders(project: Project) -> list[tuple[Path, str]]:
+    """The benchmark's input folders (links resolved): an export may overwrite no file in them, and a practice
+    file may not go there at all."""
+    return [(_real_path(folder), f"the benchmark's {folder.name}/ folder")
+            for folder in (project.seeds, project.labels, project.experiments)]
 
 
 def _real_path(path: Path) -> Path:

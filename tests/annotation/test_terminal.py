@@ -2,14 +2,17 @@ import errno
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 pexpect = pytest.importorskip("pexpect")
 
+from bench.annotation.terminal import CONTEXT_LINES, Session, context_lines  # noqa: E402
 from bench.cli import main  # noqa: E402
 from bench.data.labels import load_annotations, read_label_file  # noqa: E402
 
@@ -29,11 +32,11 @@ def with_new_article(project):
     return project
 
 
-def spawn(project, annotator):
-    child = pexpect.spawn(sys.executable, ["-m", "bench.cli", "--root", str(project.root), "label",
-                                           "--annotator", annotator, "--doc", "005"],
-                          encoding="utf-8", timeout=30, dimensions=(50, 200))
-    return child
+def spawn(project, annotator=None, practice=None, columns=200, env=None):
+    """`bench label --doc 005` in a terminal of `columns` columns, as the annotator or (`practice`) as a trial."""
+    who = ["--annotator", annotator] if annotator else ["--practice", *practice]
+    return pexpect.spawn(sys.executable, ["-m", "bench.cli", "--root", str(project.root), "label", *who, "--doc", "005"],
+                         encoding="utf-8", timeout=30, dimensions=(50, columns), env=env)
 
 
 def answer(child, keys):
@@ -73,7 +76,7 @@ def test_a_new_article_goes_from_seeds_to_gold(with_new_article, capsys):
     answer(child, "1133")        # body, motivation, none, none
     child.expect(r"\[2/2\] 005-03")
     answer(child, "b")           # back to the previous paragraph
-    child.expect(r"\[\d/\d\] 005-02")
+    child.expect(r"\[1/2\] 005-02")
     answer(child, "1131")        # body, motivation, none, favor
     child.expect(r"005-03")
     answer(child, "1433")        # body, asylum_policy, none, none
@@ -88,7 +91,7 @@ def test_a_new_article_goes_from_seeds_to_gold(with_new_article, capsys):
     keys = "4133" + "1231" + "1433"
     done = subprocess.run([sys.executable, "-m", "bench.cli", *root, "label", "--annotator", "a2", "--doc", "005"],
                           input=keys + "\n", capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "3 paragraph(s) saved" in done.stdout
+    assert done.returncode == 0 and "3 labelled, 0 relabelled, saved to" in done.stdout
 
     assert main([*root, "adjudicate"]) == 0
     out = capsys.readouterr().out
@@ -115,6 +118,101 @@ def test_quit_keeps_what_was_saved(with_new_article):
     assert [row["id"] for row in log(with_new_article, "a9")] == ["005-01"]
 
 
+def test_going_back_shows_the_earlier_answers_under_the_same_number(with_new_article):
+    child = spawn(with_new_article, "a1")
+    child.expect(r"\[1/3\] 005-01")
+    answer(child, "4133")        # boilerplate, motivation, none, none
+    child.expect(r"\[2/3\] 005-02")
+    answer(child, "1133")        # body, motivation, none, none
+    child.expect(r"\[3/3\] 005-03")
+    answer(child, "b")
+    child.expect(r"\[2/3\] 005-02")
+    for default, key in (("body", "\r"), ("motivation", "4"), ("none", "\r"), ("none", "\r")):
+        child.expect(rf"\[Enter\] keep {default} > $")
+        child.send(key)          # keep body, change the topic to asylum_policy, keep both stances
+    child.expect(r"\[3/3\] 005-03")
+    answer(child, "b")
+    child.expect(r"\[2/3\] 005-02.*\[Enter\] keep body > $")
+    child.send("b")              # back again, past the first field, to the first paragraph
+    child.expect(r"\[1/3\] 005-01")
+    for default in ("boilerplate", "motivation", "none", "none"):
+        child.expect(rf"\[Enter\] keep {default} > $")
+        child.send("\r")         # nothing changes, so nothing is written
+    child.expect(r"\[2/3\] 005-02")
+    answer(child, "s")
+    child.expect(r"\[3/3\] 005-03")
+    answer(child, "q")
+    child.expect("2 labelled, 1 relabelled, saved to")
+    child.expect(pexpect.EOF)
+    rows = log(with_new_article, "a1")
+    assert [row["id"] for row in rows] == ["005-01", "005-02", "005-02"]
+    assert rows[-1]["kind"] == "body" and rows[-1]["topic"] == "asylum_policy"
+
+
+def test_the_paragraph_and_the_prompt_come_back_after_the_guideline(with_new_article):
+    child = spawn(with_new_article, "a1")
+    child.expect(r"\[1/3\] 005-01")
+    answer(child, "4?")
+    child.expect(r"--- topic ---.*\n---\r\n.*\[1/3\] 005-01.*>> A Russian sailor deserts.*after: The sailor left.*"
+                 r"topic:.*> $")
+    child.send("1")
+    child.expect("stance_war")
+    answer(child, "q")
+    child.expect(pexpect.EOF)
+
+
+def test_practice_writes_to_the_file_given_and_leaves_labels_untouched(with_new_article, tmp_path, snapshot):
+    before = snapshot(with_new_article.labels)
+    scratch = tmp_path / "practice.jsonl"
+    child = spawn(with_new_article, practice=[str(scratch)])
+    answer(child, "4133")
+    child.expect(r"\[2/3\] 005-02")
+    answer(child, "q")
+    child.expect(re.escape(f"Practice: 1 labelled, 0 relabelled, saved to {scratch} (labels/ untouched)"))
+    child.expect(pexpect.EOF)
+    assert [json.loads(line)["id"] for line in scratch.read_text().splitlines()] == ["005-01"]
+    assert snapshot(with_new_article.labels) == before
+
+
+def test_practice_without_a_file_writes_a_new_temporary_one(with_new_article, tmp_path, snapshot):
+    before = snapshot(with_new_article.labels)
+    child = spawn(with_new_article, practice=[], env=dict(os.environ, TMPDIR=str(tmp_path)))
+    answer(child, "4133q")
+    child.expect(r"saved to (\S+) \(labels/ untouched\)")
+    scratch = Path(child.match.group(1))
+    child.expect(pexpect.EOF)
+    assert scratch.parent == tmp_path and scratch.name.startswith("bench-practice-")
+    assert [json.loads(line)["id"] for line in scratch.read_text().splitlines()] == ["005-01"]
+    assert snapshot(with_new_article.labels) == before
+
+
+@pytest.mark.parametrize("folder", ["labels", "seeds"])
+def test_practice_refuses_a_file_in_the_benchmarks_folders(with_new_article, refused, folder):
+    scratch = with_new_article.root / folder / "practice.jsonl"
+    refused(with_new_article, ["label", "--practice", str(scratch), "--doc", "005"],
+            f"error: {scratch}: is in the benchmark's {folder}/ folder; a practice file goes elsewhere")
+
+
+def test_context_lines_wrap_at_words_and_stop_after_a_few_lines():
+    text = " ".join(f"word{i}" for i in range(60))
+    lines = context_lines("before", text, 40)
+    assert len(lines) == CONTEXT_LINES and max(map(len, lines)) <= 40 and lines[-1].endswith(" …")
+    assert lines[0].startswith("  before: word0 ") and lines[1].startswith("          word")
+    shown = " ".join(lines).split()[1:-1]
+    assert shown == text.split()[:len(shown)], "every word shown whole, in order"
+    assert context_lines("after", "Short\n  text.", 40) == ["  after: Short text."]
+
+
+def test_the_paragraph_and_its_neighbours_fit_the_terminal(project, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "50")
+    corpus, shown = project.corpus(), []
+    Session(corpus, project.schema(), Path("unused.jsonl"), iter(()), shown.append).show(corpus.paragraphs[1], 2, 9)
+    lines = shown[0].splitlines()
+    assert lines[1] == "=" * 50 and lines[2].startswith("[2/9] 000-02 ") and max(map(len, lines)) <= 50
+    words = set(" ".join(p.text for p in corpus.paragraphs[:3]).split())
+    assert set(" ".join(lines[3:]).split()) <= words | {"Article:", "before:", ">>", "after:", "…"}, "no word cut"
+
+
 def test_resolve_needs_a_label_for_every_disputed_field(with_new_article, capsys):
     project = with_new_article
     for annotator, keys in (("a1", "2533" "1133" "1433"), ("a2", "2533" "1231" "1433")):
@@ -136,7 +234,7 @@ def label_from(project, monkeypatch, annotator, keys, doc="005"):
 def test_a_key_that_names_no_label_is_asked_again(with_new_article, monkeypatch, capsys):
     assert label_from(with_new_article, monkeypatch, "a9", "²x0" "4133" "q") == 0
     out = capsys.readouterr().out
-    assert "unknown key '²'" in out and "unknown key 'x'" in out and "1 paragraph(s) saved" in out
+    assert "unknown key '²'" in out and "unknown key 'x'" in out and "1 labelled, 0 relabelled" in out
     assert [row["kind"] for row in log(with_new_article, "a9")] == ["boilerplate"]
 
 

@@ -2,6 +2,7 @@ import shutil
 
 import pytest
 
+import bench.publishing.outputs as outputs_module
 from bench.cli import main
 from bench.workflows.project import Project
 
@@ -82,3 +83,20 @@ def test_the_gate_fails_with_a_diff_when_a_table_differs(with_results, capsys):
     captured = capsys.readouterr()
     assert "-tfidf,tfidf,topic,in_language:EN" in captured.out and "+tfidf,tfidf,topic,in_language:en" in captured.out
     assert "the rerun differs from the committed results" in captured.err
+
+
+def test_a_trial_pass_stays_out_of_the_agreement_and_the_human_reference_and_is_named(project, repo, monkeypatch):
+    shutil.copytree(repo.records, project.records)
+    a3 = (project.labels / "annotations" / "a3.jsonl").read_text().splitlines(keepends=True)
+    (project.labels / "annotations" / "a5.jsonl").write_text("".join(a3[:2]))  # a trial of two body paragraphs
+    page = next(output for output in outputs_module.OUTPUTS if output.path == "README.md")
+    monkeypatch.setattr(outputs_module, "OUTPUTS", (page,))  # the results page alone: figures take long
+    assert main(["--root", str(project.root), "report"]) == 0
+    text = (project.results / "README.md").read_text()
+    agreement = text[text.index("## The labels"):text.index("## The parallel story")]
+    human = text[text.index("## Annotators as a human reference"):text.index("## Per-class F1")]
+    assert "| v2 | topic | a3 vs a4 | 91 |" in agreement and "a5 |" not in agreement
+    assert "Left out: a5 (v2: 2 of 70 body paragraphs). A pass that labels fewer than 50%" in agreement
+    assert "a3 vs a4" in human and "a5 |" not in human
+    assert "Left out here too, as from the agreement above: a5." in human
+    assert "Left out: a5 (v2: 2 of 70 body paragraphs)." in (project.root / "README.md").read_text()

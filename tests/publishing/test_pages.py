@@ -135,11 +135,12 @@ def test_the_power_prose_lists_a_detectable_difference_and_counts_the_rest(build
 
 
 def test_the_label_rounds_show_each_rounds_agreement_and_every_change_with_its_reason():
+    from bench.annotation.agreement import RoundAgreement
     from bench.data.labels import GoldChange
     from bench.publishing.pages import label_rounds
 
-    result = {"topic": {"krippendorff_alpha": 0.5, "pairs": [
-        {"annotators": ["a3", "a4"], "units": 4, "raw_agreement": 0.75, "cohen_kappa": 0.5}]}}
+    result = RoundAgreement({"topic": {"krippendorff_alpha": 0.5, "pairs": [
+        {"annotators": ["a3", "a4"], "units": 4, "raw_agreement": 0.75, "cohen_kappa": 0.5}]}}, body=4)
     change = GoldChange("000-01", "topic", "escape", "other", "the interview outnumbers the flight", 1)
     text = label_rounds({"v2": result, "v1": result}, "v1", [change])
     assert "| v2 | topic | a3 vs a4 | 4 | 0.750 | 0.500 | 0.500 |" in text and "| v1 | topic |" in text

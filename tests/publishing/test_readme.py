@@ -1,7 +1,9 @@
+from bench.annotation.agreement import RoundAgreement
 from bench.publishing.readme import results_block, update_readme
 
-AGREEMENT = {"topic": {"krippendorff_alpha": 0.5, "pairs": [
-    {"annotators": ["a1", "a2"], "units": 10, "raw_agreement": 0.8, "cohen_kappa": float("nan"), "confusion": []}]}}
+AGREEMENT = RoundAgreement({"topic": {"krippendorff_alpha": 0.5, "pairs": [
+    {"annotators": ["a1", "a2"], "units": 10, "raw_agreement": 0.8, "cohen_kappa": float("nan"), "confusion": []}]}},
+    body=10)
 
 
 def test_only_the_named_block_is_replaced(tmp_path):

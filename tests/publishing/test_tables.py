@@ -1,9 +1,11 @@
 from dataclasses import replace
 
+from bench.annotation.agreement import RoundAgreement
 from bench.evaluation.results import Bootstrap, Fold, Score, Subset
 from bench.evaluation.statistics import summarize
 from bench.publishing.records import HEADLINE, Results
 from bench.publishing.tables import (
+    agreement_table,
     cell,
     csv_table,
     every_setting_tables,
@@ -90,3 +92,21 @@ def test_scores_by_reported_column_get_their_own_table_with_the_subset_sizes(bui
 
 def test_markdown_table():
     assert markdown_table(["a", "b"], [["1", "2"]]) == "| a | b |\n|---|---|\n| 1 | 2 |\n"
+
+
+def test_the_agreement_table_names_the_passes_it_leaves_out_and_why():
+    pair = {"annotators": ["a3", "a4"], "units": 70, "raw_agreement": 0.9, "cohen_kappa": 0.8}
+    fields = {"topic": {"krippendorff_alpha": 0.8, "pairs": [pair]}}
+    table = agreement_table({"v2": RoundAgreement(fields, body=70, left_out={"a5": 2}),
+                             "v1": RoundAgreement(fields, body=72)})
+    assert "| v2 | topic | a3 vs a4 | 70 | 0.900 | 0.800 | 0.800 |" in table and "| v1 | topic |" in table
+    assert table.endswith("\n\nLeft out: a5 (v2: 2 of 70 body paragraphs). A pass that labels fewer than 50% of "
+                          "its round's body paragraphs (a trial, or a pass still under way) is left out of the "
+                          "agreement, so that a few paragraphs never speak for a round.\n")
+    assert "Left out" not in agreement_table({"v1": RoundAgreement(fields, body=72)})
+
+
+def test_a_round_whose_second_pass_is_left_out_reports_no_agreement_and_says_why():
+    table = agreement_table({"v2": RoundAgreement({}, body=70, left_out={"a5": 2})})
+    assert "|" not in table and table.startswith("No round of labels has two passes that cover it")
+    assert "Left out: a5 (v2: 2 of 70 body paragraphs)." in table

@@ -130,6 +130,15 @@ def test_two_adjudicate_processes_at_once_add_each_row_once(undecided):
     assert len(ids) == len(set(ids))
 
 
+def test_agreement_leaves_out_a_trial_pass_and_says_why(project, capsys):
+    a3 = (project.labels / "annotations" / "a3.jsonl").read_text().splitlines(keepends=True)
+    (project.labels / "annotations" / "a5.jsonl").write_text("".join(a3[:2]))  # two body paragraphs
+    assert main(["--root", str(project.root), "agreement"]) == 0
+    out = capsys.readouterr().out
+    assert "| v2 | topic | a3 vs a4 | 91 |" in out and "a5 |" not in out and "by a5" not in out
+    assert "Left out: a5 (v2: 2 of 70 body paragraphs). A pass that labels fewer than 50% of" in out
+
+
 # Label Studio: `bench labelstudio-export` and `bench labelstudio-import`.
 
 
