@@ -110,7 +110,7 @@ test-inspect: $(STAMP)
 	    INSPECT_PYTHON=$(INSPECT_VENV)/bin/python $(BIN)/pytest tests/integrations/test_inspect.py; \
 	fi
 
-# Wall time and peak memory of the commands and of the scale benchmark, written to the README's performance block.
+# Wall time and peak memory of the commands and of the scale benchmark, written to the performance block of docs/performance.md.
 perf: $(STAMP)
 	$(BIN)/bench perf
 

@@ -102,7 +102,7 @@ COMMANDS: tuple[tuple[str, str, str, tuple], ...] = (
                       "(CSV: id, task, label, and evaluation and fold for MTEB's per-fold predictions)"}),
     )),
     ("report", "publish:report", "regenerate tables, results page, error analysis and figures from the records", ()),
-    ("perf", "performance:perf", "measure wall time and peak memory of the commands; update the README", (
+    ("perf", "performance:perf", "measure wall time and peak memory of the commands; update docs/performance.md", (
         (("--repeats",), {"type": int, "default": 3, "help": "runs per quick command (default: 3)"}),
         (("--only",), {"nargs": "+", "metavar": "PART", "help": "only these parts: commands, per_target (against "
                        "the plain scikit-learn script), scale (synthetic corpora), language_model (the prompted "

@@ -12,10 +12,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def copy_checkout():
-    """A function copying the benchmark's data, configs and README (no results) into a folder, as a Project."""
+    """A function copying the benchmark's data, configs, README and docs/ (no results) into a folder, as a Project:
+    the pages with the generated blocks that a run or `bench perf` rewrites."""
     def copy(folder: Path) -> Project:
         scratch_copy(REPO, folder)
         shutil.copy(REPO / "README.md", folder / "README.md")
+        shutil.copytree(REPO / "docs", folder / "docs")
         return Project(folder)
     return copy
 

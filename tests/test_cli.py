@@ -214,7 +214,7 @@ def test_a_killed_run_leaves_only_whole_records(ran):
 
 
 def test_the_multi_target_recipe_runs_and_prints_per_target_and_pooled_scores(tmp_path, capsys):
-    """The README's recipe, as a new user runs it from the checkout."""
+    """The recipe of docs/extending.md, as a new user runs it from the checkout."""
     import glob
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent
@@ -357,7 +357,7 @@ def test_validate_checks_the_alignments(project, capsys):
 
 
 def test_the_multilingual_recipe_trains_on_two_languages_and_scores_each_test_language(tmp_path, capsys):
-    """The README's cross-lingual recipe from the checkout: English and Dutch train rows train, the test rows of
+    """The cross-lingual recipe of docs/extending.md from the checkout: English and Dutch train rows train, the test rows of
     German (which no training row is in), English and Dutch are scored, each language apart."""
     import csv
     import glob

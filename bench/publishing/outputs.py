@@ -44,7 +44,7 @@ class Published:
 
     `columns` holds each headline column's detectable differences and tests against chance, computed once;
     `tables` the headline tables built from them, and `headline` their legend and Markdown, which the results
-    page shows and `publish` returns for the README.
+    page and the README show.
     """
 
     records: Results
@@ -130,8 +130,9 @@ def text_outputs(benchmark: bool = True) -> list[str]:
     return [o.path for o in OUTPUTS if not o.figure and (benchmark or not o.benchmark)]
 
 
-def publish(results_dir: Path, records: Results, curves: Results, benchmark: Benchmark | None = None) -> str:
-    """Write every output that applies into the results folder; return the headline tables with their legend."""
+def publish(results_dir: Path, records: Results, curves: Results, benchmark: Benchmark | None = None) -> Published:
+    """Write every output that applies into the results folder; return what they were derived from, the headline
+    tables with their legend and the columns' analyses among it, for the README's generated blocks."""
     columns = analyse(records)
     found = headline_tables(records, columns)
     published = Published(records, curves, columns, benchmark, tables=found,
@@ -148,4 +149,4 @@ def publish(results_dir: Path, records: Results, curves: Results, benchmark: Ben
             published.figures.append(name)
         else:
             atomic_write(results_dir / output.path, str(rendered))
-    return published.headline
+    return published

@@ -1,4 +1,4 @@
-"""The measured performance: the JSON file of figures and the README's tables derived from it."""
+"""The measured performance: the JSON file of figures and the tables of docs/performance.md derived from it."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def performance_table(result: dict) -> str:
 
 
 def performance_tables(result: dict) -> str:
-    """The README's performance block: the commands' table, then the scale table."""
+    """The performance block of docs/performance.md: the commands' table, then the scale table."""
     parts = [performance_table(result)] if "commands" in result else []
     if "per_target" in result:
         parts.append(per_target_line(result["per_target"]))
@@ -71,7 +71,7 @@ def read_performance(results_dir: Path) -> dict:
 
 
 def write_performance(results_dir: Path, result: dict) -> Path:
-    """Save the measured figures, from which the README's tables are derived."""
+    """Save the measured figures, from which the tables of docs/performance.md are derived."""
     path = results_dir / PERFORMANCE
     atomic_write(path, dump_json(result))
     return path

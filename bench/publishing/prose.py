@@ -12,7 +12,7 @@ from ..evaluation.statistics import ALPHA, MIN_DOCUMENTS, POWER
 from .headline import HeadlineTable, headline_tables
 from .records import BASELINE_MARK, Results
 from .significance import CHANCE, Column, analyse, headline_metrics
-from .tables import METRIC_TITLES, markdown_table
+from .tables import METRIC_NAMES, METRIC_TITLES, markdown_table
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENVIRONMENT = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
@@ -77,6 +77,40 @@ def headline_block(results: Results, columns: dict[tuple[str, str, str], Column]
         return ("No record holds a story-disjoint evaluation, so there is no headline table; the results page "
                 "shows every evaluation.\n")
     return headline_legend(results, columns) + "\n" + headline_markdown(tables)
+
+
+def headline_summary(results: Results, columns: dict[tuple[str, str, str], Column]) -> str:
+    """The headline in words, one line per task: the models the marks put significantly above chance, and how
+    large a difference the columns can detect. It claims nothing finer, so it cannot outrun the tables."""
+    tasks = []
+    for task in results.tasks:
+        metric = results.metric_of(task)
+        tested = [column for (of, _, shown), column in columns.items() if of == task and shown == metric]
+        if not tested:
+            continue
+        mdes = sorted(column.mde.median for column in tested if column.mde)
+        detectable = "n/a" if not mdes else " to ".join(dict.fromkeys(f"{mde:.3f}" for mde in (mdes[0], mdes[-1])))
+        chance = {test.chance: test.mark for column in tested for test in column.tests}
+        tasks.append((task, METRIC_NAMES.get(metric, metric), detectable, list(chance), "".join(chance.values()),
+                      *chance_beaters(results, tested)))
+    return render("headline_summary.md", tasks=tasks, alpha=ALPHA,
+                  document_tests=any(column.documents_can_reach_alpha for column in columns.values()))
+
+
+def chance_beaters(results: Results, tested: list[Column]) -> tuple[list[str], list[str]]:
+    """The models significantly above every chance row of a column, with those columns, and the models above
+    one chance row alone, in table order."""
+    above_all, above_one = [], []
+    for record in results.ranked:
+        found = {results.column_label(column.evaluation): ({t.chance for t in column.tests if t.model == record.experiment
+                                                           and t.above}, {t.chance for t in column.tests})
+                 for column in tested}
+        everywhere = [label for label, (above, rows) in found.items() if above and above == rows]
+        if everywhere:
+            above_all.append(f"{record.experiment} ({', '.join(everywhere)})")
+        elif any(above for above, _ in found.values()):
+            above_one.append(record.experiment)
+    return above_all, above_one
 
 
 def headline_of(results: Results) -> str:

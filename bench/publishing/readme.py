@@ -1,4 +1,5 @@
-"""The README's generated blocks: the text between `<!-- name:start -->` and `<!-- name:end -->`."""
+"""Generated blocks of the project's Markdown pages (the README, docs/performance.md): the text between
+`<!-- name:start -->` and `<!-- name:end -->`, rewritten from the records or the measurements, never by hand."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .tables import agreement_table
 
 
 def update_readme(readme: Path, section: str, block: str) -> bool:
-    """Replace the text between `<!-- section:start -->` and `<!-- section:end -->`; else leave the README alone."""
+    """Replace the text between `<!-- section:start -->` and `<!-- section:end -->`; else leave the page alone."""
     if not readme.exists():
         return False
     text = read_text(readme)

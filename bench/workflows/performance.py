@@ -229,7 +229,7 @@ def check_perf(project: Project, parts: Sequence[str], repeats: int, sizes: Sequ
         if any(size < MIN_SCALE_SIZE for size in sizes):
             raise BenchError(f"--sizes must each be at least {MIN_SCALE_SIZE} paragraphs (two synthetic documents, "
                              f"so that leave_one_story_out has folds); got {min(sizes)}")
-    check_destinations([project.results / PERFORMANCE, project.readme])
+    check_destinations([project.results / PERFORMANCE, project.performance_page])
 
 
 def perf(project: Project, only: list[str] | None = None, repeats: int = 3, no_fine_tuning: bool = False,
@@ -237,7 +237,7 @@ def perf(project: Project, only: list[str] | None = None, repeats: int = 3, no_f
     """Measure the commands, the per-target run, the scale benchmark and the language model's cost, or only
     the parts named; a part not measured keeps its earlier figures.
 
-    The figures are saved before the README is updated: should that write fail, the measurements are kept."""
+    The figures are saved before docs/performance.md is updated: should that write fail, the measurements are kept."""
     parts = only or PARTS
     sizes = sizes or list(SCALE_SIZES)
     check_perf(project, parts, repeats, sizes, jobs)
@@ -252,6 +252,6 @@ def perf(project: Project, only: list[str] | None = None, repeats: int = 3, no_f
         result["language_model"] = run_language_model(project)
     table = performance_tables(result)
     write_performance(project.results, result)
-    update_readme(project.readme, "performance", table)
+    update_readme(project.performance_page, "performance", table)
     print(table, end="")
     return 0

@@ -28,6 +28,7 @@ class Project:
         self.results = self.experiments / "results"
         self.records = self.results / RECORDS
         self.readme = self.root / "README.md"
+        self.performance_page = self.root / "docs" / "performance.md"  # its generated block holds `bench perf`'s tables
 
     def annotation_log(self, annotator: str) -> Path:
         """An annotator's append-only label file, to write to; the id becomes a file name, so it is kept plain,

@@ -1,4 +1,4 @@
-"""Publishing after a run: every output from the records, and the README's results block."""
+"""Publishing after a run: every output from the records, and the README's generated blocks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..data.labels import changes_from_previous, load_annotations, load_gold
 from ..evaluation.results import Record
 from ..files import BenchError, check_destinations
 from ..publishing.outputs import Benchmark, destinations, publish
+from ..publishing.prose import headline_summary
 from ..publishing.readme import results_block, update_readme
 from ..publishing.records import Results, in_table_order, load_records
 from ..publishing.tables import per_target_tables, reported_by_tables
@@ -31,7 +32,7 @@ def publication_files(project: Project, out: Path | None = None) -> list[Path]:
 
 
 def publish_benchmark(project: Project) -> str:
-    """Regenerate every table, page and figure from the records; refresh the README's results block."""
+    """Regenerate every table, page and figure from the records; refresh the README's summary and results blocks."""
     check_destinations(publication_files(project))
     schema, corpus = project.schema(), project.corpus()
     records, curves = existing_records(project.records)
@@ -40,9 +41,10 @@ def publish_benchmark(project: Project) -> str:
     benchmark = Benchmark(corpus, load_gold(project.labels, schema, corpus), schema, passes,
                           load_alignments(project.labels, corpus), agreements,
                           changes_from_previous(project.labels, schema, corpus))
-    tables = publish(project.results, records, curves, benchmark)
-    update_readme(project.readme, "results", results_block(tables, agreements))
-    return tables
+    published = publish(project.results, records, curves, benchmark)
+    update_readme(project.readme, "summary", headline_summary(published.records, published.columns))
+    update_readme(project.readme, "results", results_block(published.headline, agreements))
+    return published.headline
 
 
 def publish_external(out: Path, baselines: Sequence[Record] = ()) -> str:
@@ -53,7 +55,7 @@ def publish_external(out: Path, baselines: Sequence[Record] = ()) -> str:
     scores per value of each column a config reports by (`report_by`)."""
     check_destinations(destinations(out, benchmark=False))
     records = Results(in_table_order([*existing_records(out / RECORDS)[0], *baselines]))
-    return publish(out, records, Results([])) + per_target_tables(records) + reported_by_tables(records)
+    return publish(out, records, Results([])).headline + per_target_tables(records) + reported_by_tables(records)
 
 
 def report(project: Project) -> int:

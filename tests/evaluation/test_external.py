@@ -212,8 +212,8 @@ def test_any_json_lines_rows_load_or_name_the_line(tmp_path_factory, rows):
         assert all(e.text.strip() and e.label in task.labels for e in examples)
 
 
-def test_the_readme_example_runs(repo, project, tmp_path):
-    section = repo.readme.read_text(encoding="utf-8").split("## Running the baselines on another data set")[1]
+def test_the_documented_example_runs(repo, project, tmp_path):
+    section = (repo.root / "docs" / "extending.md").read_text(encoding="utf-8").split("## Running the baselines on another data set")[1]
     (tmp_path / "semeval2016_tfidf.yaml").write_text(section.split("```yaml\n")[1].split("```")[0])
     (tmp_path / "data").mkdir()
     names = {"id": "ID", "tweet": "Tweet", "stance": "Stance", "target": "Target", "part": "Split",
@@ -481,12 +481,12 @@ def test_a_tab_separated_csv_file_is_named_as_such(tmp_path):
     assert len(examples) == len(stance_rows())
 
 
-def test_the_readme_cross_lingual_block_is_the_shipped_example_s(repo, tmp_path):
-    section = repo.readme.read_text(encoding="utf-8").split("### Training on some languages, testing on another")[1]
-    (tmp_path / "readme.yaml").write_text("model: {name: tfidf}\n" + section.split("```yaml\n")[1].split("```")[0])
+def test_the_documented_cross_lingual_block_is_the_shipped_example_s(repo, tmp_path):
+    section = (repo.root / "docs" / "extending.md").read_text(encoding="utf-8").split("### Training on some languages, testing on another")[1]
+    (tmp_path / "documented.yaml").write_text("model: {name: tfidf}\n" + section.split("```yaml\n")[1].split("```")[0])
     shipped = repo.root / "experiments" / "examples" / "multilingual_tfidf.yaml"
     (tmp_path / "multilingual.csv").write_bytes((shipped.parent / "multilingual.csv").read_bytes())
-    written, example = load_config(tmp_path / "readme.yaml"), load_config(shipped)
+    written, example = load_config(tmp_path / "documented.yaml"), load_config(shipped)
     assert written.settings == example.settings
     assert replace(written.dataset, path="", languages=()) == replace(example.dataset, path="", format="")
     [[result]] = run_plans([plan(written, {}, None, None, "")])

@@ -32,7 +32,7 @@ from bench.models.setfit_classifier import SetFitClassifier
 from bench.models.targets import PerTarget
 from bench.publishing.records import marks
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+EXTENDING = Path(__file__).resolve().parents[2] / "docs" / "extending.md"
 TASK = Task("topic", ("loss", "escape"), {"loss": "l", "escape": "e"}, None)
 
 
@@ -154,18 +154,18 @@ def test_trainable_layers_takes_zero_and_refuses_a_negative_number():
         registry.checked(built("fine_tuned").set_params(trainable_layers=-1))
 
 
-def readme_template() -> str:
-    section = README.read_text(encoding="utf-8").split("\n## Adding a model\n", 1)[1].split("\n## ", 1)[0]
+def documented_template() -> str:
+    section = EXTENDING.read_text(encoding="utf-8").split("\n## Adding a model\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
     assert len(blocks) == 1, "the section shows one template model"
     return blocks[0]
 
 
-def test_the_readme_template_model_fits_predicts_and_registers(monkeypatch):
-    """The template as the README prints it: a complete model, through the harness's path and without it."""
+def test_the_documented_template_model_fits_predicts_and_registers(monkeypatch):
+    """The template as docs/extending.md prints it: a complete model, through the harness's path and without it."""
     monkeypatch.setattr(registry, "MODELS", dict(registry.MODELS))  # registered for this test only
     namespace: dict = {}
-    exec(compile(readme_template(), "README.md", "exec"), namespace)
+    exec(compile(documented_template(), "docs/extending.md", "exec"), namespace)
     X = pd.DataFrame({"text": ["short", "a much longer paragraph", "tiny", "another long paragraph here"],
                       "target": "", "id": ["p1", "p2", "p3", "p4"]})
     y = ["brief", "long", "brief", "long"]

@@ -71,6 +71,19 @@ def test_the_readme_block_is_the_legend_and_the_story_disjoint_tables(reported):
     assert "*corpus-informed (given content of the test corpus; not ranked)*" in tables
 
 
+def test_the_readme_summary_is_one_line_per_task_on_the_marks_alone(reported):
+    readme = (reported.root / "README.md").read_text()
+    summary = readme[readme.index("<!-- summary:start -->"):readme.index("<!-- summary:end -->")]
+    lines = [line for line in summary.splitlines() if line.startswith("- **")]
+    assert [line.split("**")[1] for line in lines] == ["topic", "stance_war", "stance_defector"]
+    assert lines[0].startswith("- **topic** (macro-F1; smallest detectable difference ")
+    assert "e5_codebook_v1_zero_shot" not in summary, "the corpus-informed model is never tested"
+
+
+def test_the_committed_readme_is_what_a_report_writes_from_the_committed_records(reported, repo):
+    assert (reported.root / "README.md").read_text() == repo.readme.read_text(), "run `bench report` and commit"
+
+
 def test_the_gate_fails_with_a_diff_when_a_table_differs(with_results, capsys):
     root = ["--root", str(with_results.root)]
     tfidf = str(with_results.experiments / "tfidf.yaml")

@@ -2,7 +2,14 @@ import jinja2
 import pytest
 
 from bench.publishing.headline import HeadlineTable, headline_tables
-from bench.publishing.prose import headline_block, headline_legend, headline_markdown, render, series
+from bench.publishing.prose import (
+    headline_block,
+    headline_legend,
+    headline_markdown,
+    headline_summary,
+    render,
+    series,
+)
 from bench.publishing.records import HEADLINE, Results
 from bench.publishing.significance import analyse
 
@@ -64,3 +71,38 @@ def test_records_without_a_story_disjoint_evaluation_have_no_headline_and_say_so
     assert columns == {}
     assert headline_block(records, columns, headline_tables(records, columns)).startswith(
         "No record holds a story-disjoint evaluation, so there is no headline table")
+
+
+def test_the_summary_names_only_the_models_the_marks_put_above_chance(build):
+    gold = ["a", "b", "c"] * 16
+    docs = [f"d{i % 4}" for i in range(len(gold))]
+    guessed, constant = gold[:24] + ["c", "a", "b"] * 8, ["a"] * 48  # uniform is right on half the paragraphs
+
+    def record(name, topic, other, marks=()):
+        return build.record(name, [build.result(HEADLINE, gold, [topic], docs=docs),
+                                   build.result(HEADLINE, gold, [other], task="other", docs=docs)], marks=marks)
+    records = Results([record("majority", constant, constant), record("uniform", guessed, constant),
+                       record("tfidf", gold, constant), record("copy", guessed, constant),
+                       record("codebook", gold, gold, ["corpus-informed"])])
+    columns = analyse(records)
+    topic = columns[("topic", HEADLINE, "macro_f1")]
+    assert topic.marks("tfidf") == "†‡" and topic.marks("copy") == "†", "copy equals uniform, above majority only"
+    summary = headline_summary(records, columns)
+    assert summary.splitlines() == [
+        f"- **topic** (macro-F1; smallest detectable difference {topic.mde.median:.3f} by column): significantly "
+        f"above both majority and uniform (†‡) in at least one column: tfidf ({HEADLINE}); above one of them alone: "
+        "copy.",
+        "- **other** (macro-F1; smallest detectable difference 0.000 by column): no model is significantly above "
+        "majority or uniform in any column.",
+        "",
+        "The tests and the detectable differences resample test paragraphs, which are correlated within an "
+        "article, so both are optimistic; no column has enough test documents for a test that swaps whole "
+        "documents to reach α = 0.05."]
+    assert "codebook" not in summary, "a corpus-informed model is never tested, so never summarised"
+
+
+def test_a_summary_without_a_story_disjoint_evaluation_says_so(build):
+    records = Results([build.record("majority", [build.result("cross_lingual_same_story:en>nl", GOLD, [["a"] * 12],
+                                                              story_disjoint=False)])])
+    assert headline_summary(records, analyse(records)) == ("No record holds a story-disjoint evaluation, so there "
+                                                           "is no headline to summarise.\n")

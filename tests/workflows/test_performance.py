@@ -152,15 +152,29 @@ def test_a_full_disk_while_perf_saves_its_figures_is_an_error_and_changes_nothin
                                                      "No space left on device\n")
 
 
-def test_a_full_disk_while_perf_updates_the_readme_keeps_it_whole_and_the_figures_saved(project, monkeypatch, capsys,
-                                                                                        disk_full_for):
+def test_perf_writes_its_tables_into_the_performance_page_and_leaves_the_readme_alone(project, monkeypatch, capsys):
+    from bench.cli import main
+    from bench.publishing.performance import performance_tables
+    monkeypatch.setattr(performance, "run_benchmarks", lambda *args: COMMANDS)
+    readme = project.readme.read_bytes()
+    assert main(["--root", str(project.root), "perf", "--only", "commands"]) == 0
+    page = project.performance_page.read_text(encoding="utf-8")
+    block = page[page.index("<!-- performance:start -->\n") + len("<!-- performance:start -->\n"):
+                 page.index("<!-- performance:end -->")]
+    assert block == performance_tables(COMMANDS) == capsys.readouterr().out
+    assert "| bench --help | 1 | 0.10 | 0.10 | 17 |" in block
+    assert project.readme.read_bytes() == readme
+
+
+def test_a_full_disk_while_perf_updates_its_page_keeps_it_whole_and_the_figures_saved(project, monkeypatch, capsys,
+                                                                                      disk_full_for):
     from bench.cli import main
     from bench.publishing.performance import read_performance
     monkeypatch.setattr(performance, "run_benchmarks", lambda *args: COMMANDS)
-    readme = project.readme.read_bytes()
-    disk_full_for("README.md")
+    page = project.performance_page.read_bytes()
+    disk_full_for("performance.md")
     assert main(["--root", str(project.root), "perf", "--only", "commands"]) == 1
     err = capsys.readouterr().err
-    assert err == f"error: {project.readme}: cannot write: No space left on device\n"
-    assert project.readme.read_bytes() == readme
+    assert err == f"error: {project.performance_page}: cannot write: No space left on device\n"
+    assert project.performance_page.read_bytes() == page
     assert read_performance(project.results) == COMMANDS, "the measurements are kept, for the next perf to publish"
