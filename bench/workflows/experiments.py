@@ -119,7 +119,8 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
 
     def finished(done: Plan, results: list[Result]) -> None:
         origin = provenance(project.root, done.data_sha256, done.config)
-        write_record(records_dir, done.config, results, origin, done.dataset, inside=inside)
+        write_record(records_dir, done.config, results, origin, done.dataset, inside=inside,
+                     current=lambda old: stale_records(project.root, [old]) == [])
 
     with Progress(len(plans), "folds", unit="fit", total=fold_count(plans), noun="experiments") as progress:
         run_plans(plans, jobs, backend, finished, progress)

@@ -6,7 +6,7 @@ import bench.workflows.experiments as experiments
 from bench.cli import main
 from bench.evaluation.config import Config
 from bench.evaluation.results import Record
-from bench.publishing.records import write_record
+from bench.publishing.records import load_records, write_record
 
 
 def test_gpu_experiments_run_only_where_there_is_a_gpu(project, monkeypatch, capsys):
@@ -144,6 +144,42 @@ def test_without_a_terminal_or_in_ci_a_run_prints_a_line_per_experiment_and_no_b
         assert "%|" not in shown and "folds" not in shown
         assert re.search(r"^\[1/1\] finished (stratified|majority) \(\d+ s\)$", shown, re.MULTILINE)
         assert shown.rstrip().splitlines()[-1] == f"wrote {out / 'records'}/, {out / 'tables'}/"
+
+
+def git(folder, *arguments) -> str:
+    import subprocess
+    return subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org", *arguments],
+                          cwd=folder, capture_output=True, text=True, check=True).stdout
+
+
+def test_a_rerun_of_an_unchanged_checkout_changes_no_file_and_a_stale_record_is_rewritten(project, capsys):
+    """As `make run` on a fresh clone: nothing shows in `git status`. A change committed to an input since (a comment
+    in a config) leaves the numbers as they were, yet the records name the new commit, as the gate requires."""
+    configs = [str(project.experiments / "majority.yaml")]
+    git(project.root, "init", "-q")
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-qm", "data and configs")
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    results = project.results
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"wrote {results / 'records'}/, {results / 'tables'}/, {results / 'figures'}/, {results / 'README.md'}, "
+        f"{results / 'errors.md'}, {project.readme}")
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-qm", "records")
+    record = project.records / "majority.json"
+    before, stamp = record.read_bytes(), record.stat().st_mtime_ns
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    assert record.read_bytes() == before and record.stat().st_mtime_ns == stamp
+    assert git(project.root, "status", "--porcelain") == ""
+
+    config = project.experiments / "majority.yaml"
+    config.write_text("# a comment changes no number\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    git(project.root, "commit", "-qam", "a comment")
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    head = git(project.root, "rev-parse", "HEAD").strip()
+    rewritten = json.loads(record.read_text(encoding="utf-8"))
+    assert rewritten["provenance"]["commit"] == head and rewritten["results"] == json.loads(before)["results"]
+    assert experiments.stale_records(project.root, load_records(project.records)[0].records) == []
 
 
 def test_jobs_beyond_the_cores_are_refused_before_anything_is_read(ran, capsys, monkeypatch, refused):
