@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bench.cli import main
+from bench.cli import ABOUT, COMMANDS, main
 
 
 def test_end_to_end_run_on_the_seed_corpus(project, capsys):
@@ -71,11 +71,28 @@ def test_agreement_command(repo, capsys):
     assert "| topic | a1 vs a2 | 91 |" in out
 
 
-def test_help_does_not_import_the_heavy_libraries():
-    code = "import sys; from bench.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n" \
-           "print(sorted(m for m in ('sklearn', 'pandas', 'numpy', 'torch') if m in sys.modules))"
+@pytest.mark.parametrize("command", [[], ["run"]])
+def test_help_does_not_import_the_heavy_libraries(command):
+    code = f"import sys; from bench.cli import main\ntry: main({command + ['--help']})\nexcept SystemExit: pass\n" \
+           "print(sorted(m for m in ('sklearn', 'pandas', 'numpy', 'torch', 'tqdm') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")
+
+
+@pytest.mark.parametrize("command", [name for name, *_ in COMMANDS])
+def test_every_command_s_help_says_what_it_does_with_examples(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    printed = capsys.readouterr().out
+    description, examples = ABOUT[command]
+    assert " ".join(description.split()) in " ".join(printed.split()), "the description, whole"
+    assert "\nexamples:\n  bench " in printed
+    assert all(f"\n  {line}" in printed and command in line for line in examples.splitlines())
+
+
+def test_every_command_has_a_description_and_no_description_lacks_a_command():
+    assert list(ABOUT) == [name for name, *_ in COMMANDS]
 
 
 def break_gold(project, old, new, count=1):
@@ -201,7 +218,7 @@ def test_a_killed_run_leaves_only_whole_records(ran):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert child.stderr is not None
     for line in child.stderr:  # the first record has been written and the second experiment is running
-        if line.startswith("finished majority"):
+        if "finished majority" in line:
             break
     child.send_signal(signal.SIGKILL)
     child.wait()
@@ -327,7 +344,7 @@ def test_a_terminated_check_cleans_up_its_scratch_copy(ran, tmp_path):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment)
     assert child.stderr is not None
     for line in child.stderr:
-        if line.startswith("finished majority"):
+        if "finished majority" in line:
             break
     assert list(tmp_path.glob("bench-check-*")), "the check is running in its scratch copy"
     child.send_signal(signal.SIGTERM)

@@ -7,7 +7,7 @@ import os
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..files import BenchError
 from ..models import build_model, configured, fold_name, ngrams
 from ..models.protocol import ChecksData, ReportsLoss
 from ..models.targets import PerTarget
+from ..progress import Progress
 from . import external
 from .config import Config
 from .results import Bootstrap, Fold, Prediction, Result, Subset
@@ -299,26 +300,34 @@ def chosen_evaluations(config: Config, examples: list[Example]) -> list[Evaluati
 
 
 def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky",
-              done: Callable[[Plan, list[Result]], None] | None = None) -> list[list[Result]]:
+              done: Callable[[Plan, list[Result]], None] | None = None,
+              progress: Progress | None = None) -> list[list[Result]]:
     """Run the folds of each plan's units through joblib and call `done(plan, results)` as soon as a plan is
-    complete.
+    complete; `progress` counts each experiment and each fold as it completes (see `fold_count`).
 
     The n-gram models' texts are analysed once per plan before the folds start, spread over the jobs, and
     the workers memory-map that analysis. Each fold seeds its own models, so the results are the same for
     any number of jobs and any backend.
     """
-    from joblib import Parallel, delayed, parallel_config
+    from joblib import delayed, parallel_config
     check_jobs(jobs, backend)
     results = []
     with parallel_config(backend=joblib_backend(backend), n_jobs=jobs):
         for p in plans:
+            if progress is not None:
+                progress.start(p.config.name)
             texts = list(dict.fromkeys(e.text for _, examples, _, _ in p.units for e in examples))
             shared = ngrams.prepare(config_model(p.config)[0], texts, jobs, save=jobs != 1)
+            work = [(u, number) for u, (_, _, evaluation, _) in enumerate(p.units)
+                    for number in range(len(evaluation.folds))]
+            outputs: list[FoldRun | None] = [None] * len(work)
             try:
-                work = [(u, number) for u, (_, _, evaluation, _) in enumerate(p.units)
-                        for number in range(len(evaluation.folds))]
-                outputs = Parallel()(delayed(run_fold)(p.config, *p.units[u][:3], number, train_size=p.units[u][3],
-                                                       shared=shared) for u, number in work)
+                for index, output in as_completed(delayed(run_fold)(p.config, *p.units[u][:3], number,
+                                                                    train_size=p.units[u][3], shared=shared)
+                                                  for u, number in work):
+                    outputs[index] = output
+                    if progress is not None:
+                        progress.advance()
             finally:
                 if shared is not None:
                     shutil.rmtree(shared, ignore_errors=True)
@@ -329,7 +338,31 @@ def run_plans(plans: list[Plan], jobs: int = 1, backend: str = "loky",
                             for u, (task, _, evaluation, size) in enumerate(p.units)])
             if done is not None:
                 done(p, results[-1])
+            if progress is not None:
+                progress.finish(p.config.name)
     return results
+
+
+def fold_count(plans: list[Plan]) -> int:
+    """The folds `run_plans` fits, over every plan: what its progress counts."""
+    return sum(len(evaluation.folds) for p in plans for _, _, evaluation, _ in p.units)
+
+
+def as_completed(calls: Iterable[tuple[Callable, tuple, dict]]) -> Iterator[tuple[int, Any]]:
+    """(index, result) of each `delayed` call on joblib's current backend, in the order they finish, so that the
+    parent counts them as they come (loky, threading, Dask); a backend that cannot return them one by one
+    (multiprocessing, Ray) gives them all at the end."""
+    from joblib import Parallel, delayed
+    try:
+        parallel = Parallel(return_as="generator_unordered")
+    except ValueError:
+        parallel = Parallel()
+    return iter(parallel(delayed(_numbered)(index, function, args, kwargs)
+                         for index, (function, args, kwargs) in enumerate(calls)))
+
+
+def _numbered(index: int, function: Callable, args: tuple, kwargs: dict) -> tuple[int, Any]:
+    return index, function(*args, **kwargs)
 
 
 def usable_cores() -> int:

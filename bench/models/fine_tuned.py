@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 
-from .encoding.encoders import E5, MINILM, PREFIXES, OfflineWeights, mean_pool
+from .encoding.encoders import E5, MINILM, PREFIXES, OfflineWeights, mean_pool, quiet_transformers
 from .registry import (
     BALANCED,
     NON_NEGATIVE_INTEGER,
@@ -233,15 +233,14 @@ def _checkpoint_path(name: str) -> str:
 def _classifier_class():
     """The torch module class, defined on first use so that importing the package does not import torch."""
     import torch
-    from transformers import AutoModel, logging
+    from transformers import AutoModel
 
     class Classifier(torch.nn.Module):
         """The encoder's top layers (or all of it) and a linear head over the mask-weighted mean of its states."""
 
         def __init__(self, path: str, classes: int, trainable_layers: int | None, dropout: float):
             super().__init__()
-            logging.set_verbosity_error()  # the unused pooler of a sentence encoder is expected to be missing
-            logging.disable_progress_bar()
+            quiet_transformers()
             self.encoder = AutoModel.from_pretrained(path, use_kernels=False)  # see encoders.TransformerEncoder
             if getattr(self.encoder, "pooler", None) is not None:
                 self.encoder.pooler = None  # mean pooling takes its place
@@ -277,6 +276,6 @@ def _tokenizer(path: str):
 @functools.lru_cache(maxsize=2)
 def _frozen_model(path: str, device: str):
     """The pretrained encoder that computes the frozen lower layers; it is never trained."""
-    from transformers import AutoModel, logging
-    logging.set_verbosity_error()
+    from transformers import AutoModel
+    quiet_transformers()
     return AutoModel.from_pretrained(path, use_kernels=False).to(device).eval()

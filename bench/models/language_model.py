@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 
-from .encoding.encoders import SMOLLM2, OfflineWeights
+from .encoding.encoders import SMOLLM2, OfflineWeights, quiet_transformers
 from .registry import NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, SEED, register
 
 DTYPES = ("auto", "float32", "bfloat16")
@@ -295,10 +295,9 @@ def chat_frame(tokenizer) -> tuple[str, str]:
 def load_checkpoint(path: str, dtype: str, device: str):
     """Tokenizer and model, kept for the next fit: the model is never trained, so folds and seeds share it."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, logging
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
+    quiet_transformers()
     where = Path(path)
     place = {"pretrained_model_name_or_path": path}
     if where.suffix == ".gguf":  # a GGUF file holds tokenizer and weights; transformers reads it with `gguf`

@@ -21,6 +21,7 @@ from ..data.schema import KIND_FIELD, Schema
 from ..evaluation.settings import SETTINGS, evaluations, split
 from ..evaluation.tasks import build_examples, tasks_from_schema
 from ..files import BenchError, atomic_write, nearest_existing, read_text
+from ..progress import Progress
 from .prose import headline_of
 from .records import Results
 from .tables import agreement_table
@@ -255,14 +256,19 @@ def check_card(text: str) -> None:
         raise BenchError(f"dataset card lacks metadata: {', '.join(missing)}")
 
 
+EXPORT_STEPS = 3  # the steps of `export` that its progress counts
+
+
 def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema, *, records: Results,
-           agreement: dict, alignments: Sequence[Alignment] = (), texts: bool = True) -> list[Path]:
+           agreement: dict, alignments: Sequence[Alignment] = (), texts: bool = True,
+           progress: Progress | None = None) -> list[Path]:
     """Write the release folder, built beside it first, so a failed or killed export leaves the old one intact.
 
     Without `texts`, every text is left empty (ids, hashes and labels stay; the card's example too) and the folder
     gains a script that rebuilds the texts from a user's own copies of the articles, for publishers who cannot
-    redistribute them.
+    redistribute them. `progress` counts its EXPORT_STEPS.
     """
+    step = progress.step if progress is not None else contextlib.nullcontext
     out = Path(out).resolve()  # `export-hf .` must stage beside the folder, not inside it
     rows = config_rows(corpus, gold, schema)
     if not texts:
@@ -270,10 +276,13 @@ def export(out: Path, corpus: Corpus, gold: dict[str, LabelRow], schema: Schema,
     tables = parquet_tables(rows, fold_rows(corpus, gold, schema), alignment_rows(alignments))
     extra = {} if texts else {REBUILD: rebuild_script(corpus)}
     check_destination(out, [*tables, "README.md", LICENSE_FILE, *extra])
-    text = card(corpus, rows, schema, records, agreement, texts)
-    check_card(text)
-    files = {path: parquet_bytes(found, config, schema) for path, (config, found) in tables.items()}
-    replace_export(out, {**files, **extra, "README.md": text, LICENSE_FILE: LICENCE})
+    with step("the card, with the tests against chance"):
+        text = card(corpus, rows, schema, records, agreement, texts)
+        check_card(text)
+    with step("the Parquet files"):
+        files = {path: parquet_bytes(found, config, schema) for path, (config, found) in tables.items()}
+    with step("writing the folder"):
+        replace_export(out, {**files, **extra, "README.md": text, LICENSE_FILE: LICENCE})
     return release_files(out)
 
 

@@ -12,17 +12,25 @@ from .tables import agreement_table
 
 def update_readme(readme: Path, section: str, block: str) -> bool:
     """Replace the text between `<!-- section:start -->` and `<!-- section:end -->`; else leave the page alone."""
-    if not readme.exists():
+    found = block_span(readme, section)
+    if found is None:
         return False
-    text = read_text(readme)
-    start_marker, end_marker = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
-    start, end = text.find(start_marker), text.find(end_marker)
-    if start < 0 or end < start:
-        return False
-    updated = text[: start + len(start_marker)] + "\n" + block + text[end:]
+    text, start, end = found
+    updated = text[:start] + "\n" + block + text[end:]
     if updated != text:
         atomic_write(readme, updated)
     return True
+
+
+def block_span(readme: Path, section: str) -> tuple[str, int, int] | None:
+    """The README's text and where its generated block of `section` lies (after the start marker, at the end
+    marker); None without a README or the two markers in order."""
+    if not readme.exists():
+        return None
+    text = read_text(readme)
+    start_marker, end_marker = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    start, end = text.find(start_marker), text.find(end_marker)
+    return None if start < 0 or end < start else (text, start + len(start_marker), end)
 
 
 def results_block(tables: str, agreements: dict[str, RoundAgreement]) -> str:

@@ -3,8 +3,8 @@ and the questions the tables, pages and figures ask of them all (`Results`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -21,15 +21,38 @@ BASELINE_MARK = "committed baseline"  # beside a record read from the checkout's
 
 
 def write_record(records_dir: Path, config: Config, results: list[Result], origin: dict,
-                 dataset: dict | None = None, *, inside: Path | None = None) -> Path:
+                 dataset: dict | None = None, *, inside: Path | None = None,
+                 current: Callable[[Record], bool] | None = None) -> Path:
     """The experiment's record, written whole or not at all, and never through a symbolic link out of `inside`
-    (the checkout or the output folder; by default the folder that holds the records folder)."""
+    (the checkout or the output folder; by default the folder that holds the records folder).
+
+    With `current`, the record already there is left as it was where it holds the same, apart from how it was made
+    (MAKING), and `current(old)` says it is still current: a rerun that changes nothing leaves no file changed."""
     path = records_dir / f"{check_name(config.name, 'the experiment name')}.json"
     check_inside(path, Path(records_dir).parent if inside is None else inside)
     record = Record(config.name, config.model, results, origin, bool(config.train_sizes), config.metric,
                     config.per_target, marks(config, origin), config.description, dataset)
-    atomic_write(path, dump_json(record.to_json()))
+    if current is None or not same_record(path, record, current):
+        atomic_write(path, dump_json(record.to_json()))
     return path
+
+
+# The provenance that says how a record was made, not what it holds: the commit, whether the record's inputs had
+# uncommitted changes, and the command line.
+MAKING = ("commit", "dirty", "command")
+
+
+def same_record(path: Path, record: Record, current: Callable[[Record], bool]) -> bool:
+    """Whether the record at PATH is `record` byte for byte once given its own MAKING, and is current."""
+    if not path.is_file():
+        return False
+    try:
+        old = read_record(path)
+    except BenchError:
+        return False  # a broken record is replaced
+    made = {key: old.provenance[key] for key in MAKING if key in old.provenance}
+    as_made = dump_json(replace(record, provenance={**record.provenance, **made}).to_json())
+    return path.read_bytes() == as_made.encode("utf-8") and current(old)
 
 
 def marks(config: Config, origin: dict) -> list[str]:

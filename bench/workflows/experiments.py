@@ -14,15 +14,16 @@ from pathlib import Path
 from ..evaluation.config import known_names, load_config
 from ..evaluation.provenance import benchmark_sha256, provenance, stale_records
 from ..evaluation.results import Record, Result
-from ..evaluation.runner import Plan, check_jobs, joblib_backend, plan, run_plans
+from ..evaluation.runner import Plan, check_jobs, fold_count, joblib_backend, plan, run_plans
 from ..evaluation.settings import split
 from ..evaluation.tasks import tasks_from_schema
 from ..files import BenchError, check_destinations
+from ..progress import Progress, report_written
 from ..publishing.outputs import text_outputs
 from ..publishing.records import load_records, write_record
 from .baselines import committed_baselines
 from .project import RECORDS, Project, scratch_copy
-from .publish import publication_files, publish_benchmark, publish_external
+from .publish import places_written, publication_files, publish_benchmark, publish_external
 
 
 def run(project: Project, configs: Sequence[str] = (), *, include_fine_tuning: bool = False, out: str | None = None,
@@ -46,6 +47,7 @@ def run(project: Project, configs: Sequence[str] = (), *, include_fine_tuning: b
     folder = Path(out) if out else None
     compared = run_experiments(project, paths, jobs, backend, folder, baselines=baselines)
     print(publish_benchmark(project) if folder is None else publish_external(folder, compared), end="")
+    report_written([(folder or project.results) / RECORDS, *places_written(project, folder)])
     return 0
 
 
@@ -117,11 +119,11 @@ def run_experiments(project: Project, paths: list[Path], jobs: int = 1, backend:
 
     def finished(done: Plan, results: list[Result]) -> None:
         origin = provenance(project.root, done.data_sha256, done.config)
-        path = write_record(records_dir, done.config, results, origin, done.dataset, inside=inside)
-        print(f"finished {done.config.name} ({done.config.model}, seeds {list(done.config.seeds)}): {path}",
-              file=sys.stderr)
+        write_record(records_dir, done.config, results, origin, done.dataset, inside=inside,
+                     current=lambda old: stale_records(project.root, [old]) == [])
 
-    run_plans(plans, jobs, backend, finished)
+    with Progress(len(plans), "folds", unit="fit", total=fold_count(plans), noun="experiments") as progress:
+        run_plans(plans, jobs, backend, finished, progress)
     return compared
 
 
@@ -277,18 +279,24 @@ def inner_check(project: Project, config_path: str, setting: str = "leave_one_st
         raise BenchError(f"the config does not run the setting {setting!r} (it runs: {runs})", config_path)
     model, grid = config_model(config)
     rows = []
-    for task, examples, evaluation in units:
-        for number, fold in enumerate(evaluation.folds):
-            train = split(examples, fold)[0]
-            for seed in seeds:
-                _, chosen = select(for_fold(model, config, task, evaluation, number, seed), grid, train, config.folds)
-                if chosen.get("inner_macro_f1") is None:
-                    continue
-                rows.append({"task": task.name, "evaluation": evaluation.name, "fold": number, "seed": seed,
-                             "chosen": chosen["chosen"], "inner_macro_f1": chosen["inner_macro_f1"],
-                             "majority_macro_f1": chosen["inner_majority_macro_f1"]})
-                print(f"{task.name} {evaluation.name} fold {number} seed {seed}: {chosen['inner_macro_f1']:.3f} "
-                      f"(majority {chosen['inner_majority_macro_f1']:.3f}) with {chosen['chosen']}", file=sys.stderr)
+    steps = sum(len(evaluation.folds) for _, _, evaluation in units) * len(seeds)
+    with Progress(steps, "selections", unit="selection") as progress:
+        for task, examples, evaluation in units:
+            for number, fold in enumerate(evaluation.folds):
+                train = split(examples, fold)[0]
+                for seed in seeds:
+                    name = f"{task.name} {evaluation.name} fold {number} seed {seed}"
+                    progress.start(name)
+                    _, chosen = select(for_fold(model, config, task, evaluation, number, seed), grid, train,
+                                       config.folds)
+                    outcome = ""  # none where no inner split of the training side could be scored
+                    if chosen.get("inner_macro_f1") is not None:
+                        rows.append({"task": task.name, "evaluation": evaluation.name, "fold": number, "seed": seed,
+                                     "chosen": chosen["chosen"], "inner_macro_f1": chosen["inner_macro_f1"],
+                                     "majority_macro_f1": chosen["inner_majority_macro_f1"]})
+                        outcome = (f"{chosen['inner_macro_f1']:.3f} (majority {chosen['inner_majority_macro_f1']:.3f}) "
+                                   f"with {chosen['chosen']}")
+                    progress.finish(name, outcome)
     print(f"| task | folds | seeds | {config.name} | majority | difference |\n|---|---|---|---|---|---|")
     for name in dict.fromkeys(r["task"] for r in rows):
         mine = [r for r in rows if r["task"] == name]
@@ -302,6 +310,7 @@ def inner_check(project: Project, config_path: str, setting: str = "leave_one_st
         atomic_write(Path(out), dump_json({"experiment": config.name, "setting": setting, "seeds": list(seeds),
                                            "rows": rows, "provenance": provenance(project.root, found.data_sha256,
                                                                                   config)}))
+        report_written([Path(out)])
     return 0
 
 

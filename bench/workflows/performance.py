@@ -15,6 +15,7 @@ from pathlib import Path
 from ..data.synthetic import MULTITARGET_COLUMNS, PARAGRAPHS_PER_DOCUMENT, multitarget_rows, synthetic_project
 from ..evaluation.runner import check_jobs
 from ..files import BenchError, check_destinations
+from ..progress import Progress, report_written
 from ..publishing.performance import (
     ANALYSIS_ONCE,
     CLASSIFIER_FITS,
@@ -38,6 +39,14 @@ def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
     return float(seconds), int(kib) / 1024
 
 
+def timed(progress: Progress, name: str, command: list[str], env: dict | None = None) -> tuple[float, float]:
+    """`measure`, as one step of `progress` that shows what it measured."""
+    progress.start(name)
+    seconds, mib = measure(command, env)
+    progress.finish(name, f"{seconds:.1f} s, {mib:.0f} MiB")
+    return seconds, mib
+
+
 BENCH = [sys.executable, "-m", "bench.cli"]  # the bench command under this interpreter
 
 
@@ -57,11 +66,12 @@ def run_benchmarks(root: Path, repeats: int = 3, fine_tuning: bool = True) -> di
         ]
         if fine_tuning:
             commands.append(("bench run --all, warm cache (with fine-tuning)", [*run, "--all"], 1))
-        for name, command, times in commands:
-            runs = [measure(command, env) for _ in range(times)]
-            seconds = sorted(s for s, _ in runs)
-            rows[name] = {"seconds_best": seconds[0], "seconds_median": seconds[len(seconds) // 2],
-                          "peak_mib": max(m for _, m in runs), "repeats": times}
+        with Progress(sum(times for _, _, times in commands), "commands", unit="run") as progress:
+            for name, command, times in commands:
+                runs = [timed(progress, name, command, env) for _ in range(times)]
+                seconds = sorted(s for s, _ in runs)
+                rows[name] = {"seconds_best": seconds[0], "seconds_median": seconds[len(seconds) // 2],
+                              "peak_mib": max(m for _, m in runs), "repeats": times}
     return {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
             "commands": rows, "commands_memory": "pss"}
 
@@ -133,29 +143,39 @@ def run_scale(root: Path, sizes=SCALE_SIZES, jobs: int = 2) -> dict:
     """Wall time and peak memory of `bench validate`, of the TF-IDF experiment and of the same experiment as the
     naive per-fold Pipeline, on synthetic corpora of each size; and a profile of the experiment at one size."""
     rows, profile = [], None
-    for size in sizes:
-        with tempfile.TemporaryDirectory() as scratch:
-            project = Path(scratch) / "project"
-            synthetic_project(root, project, size)
-            tokens, types = word_types(project)
-            runs = {}
-            for name, as_naive in (("experiment", False), ("naive", True)):
-                config = project / f"tfidf_scale{'_naive' * as_naive}.yaml"
-                config.write_text(scale_config(root, as_naive), encoding="utf-8")
-                runs[name] = [*BENCH, "--root", str(project), "run", str(config), "--out", str(Path(scratch) / "out")]
-            validate = measure([*BENCH, "--root", str(project), "validate"])
-            experiment = measure([*runs["experiment"], "--jobs", str(jobs)])
-            naive = measure([*runs["naive"], "--jobs", str(jobs)])
-            records = Path(scratch) / "out" / "records"
-            same = same_predictions(records / "tfidf_scale.json", records / "tfidf_scale_naive.json")
-            if size == PROFILE_SIZE:
+    with Progress(3 * len(sizes) + (PROFILE_SIZE in sizes), "scale", unit="run") as progress:
+        for size in sizes:
+            row, measured_profile = scale_row(root, size, jobs, progress)
+            rows.append(row)
+            profile = measured_profile or profile
+    return {"jobs": jobs, "experiment": SCALE_EXPERIMENT, "sizes": rows, "profile": profile}
+
+
+def scale_row(root: Path, size: int, jobs: int, progress: Progress) -> tuple[dict, dict | None]:
+    """One size of the scale benchmark: its row, and the profile where it is PROFILE_SIZE."""
+    profile = None
+    with tempfile.TemporaryDirectory() as scratch:
+        project = Path(scratch) / "project"
+        synthetic_project(root, project, size)
+        tokens, types = word_types(project)
+        runs = {}
+        for name, as_naive in (("experiment", False), ("naive", True)):
+            config = project / f"tfidf_scale{'_naive' * as_naive}.yaml"
+            config.write_text(scale_config(root, as_naive), encoding="utf-8")
+            runs[name] = [*BENCH, "--root", str(project), "run", str(config), "--out", str(Path(scratch) / "out")]
+        validate = timed(progress, f"{size:,} paragraphs: validate", [*BENCH, "--root", str(project), "validate"])
+        experiment = timed(progress, f"{size:,} paragraphs: experiment", [*runs["experiment"], "--jobs", str(jobs)])
+        naive = timed(progress, f"{size:,} paragraphs: naive Pipeline", [*runs["naive"], "--jobs", str(jobs)])
+        records = Path(scratch) / "out" / "records"
+        same = same_predictions(records / "tfidf_scale.json", records / "tfidf_scale_naive.json")
+        if size == PROFILE_SIZE:
+            with progress.step(f"{size:,} paragraphs: profile"):
                 profile = {"paragraphs": size, **profile_run([*runs["experiment"], "--jobs", "1"],
                                                              Path(scratch) / "profile")}
-        rows.append({"paragraphs": size, "tokens": tokens, "word_types": types,
-                     "validate_seconds": validate[0], "validate_peak_mib": validate[1],
-                     "experiment_seconds": experiment[0], "experiment_peak_mib": experiment[1],
-                     "naive_seconds": naive[0], "naive_peak_mib": naive[1], "same_predictions": same})
-    return {"jobs": jobs, "experiment": SCALE_EXPERIMENT, "sizes": rows, "profile": profile}
+    return {"paragraphs": size, "tokens": tokens, "word_types": types,
+            "validate_seconds": validate[0], "validate_peak_mib": validate[1],
+            "experiment_seconds": experiment[0], "experiment_peak_mib": experiment[1],
+            "naive_seconds": naive[0], "naive_peak_mib": naive[1], "same_predictions": same}, profile
 
 
 PER_TARGET_POSTS = 1000  # three rows each: a data set of a few thousand rows, as the per-target goal states
@@ -175,8 +195,9 @@ def run_per_target(root: Path, posts: int = PER_TARGET_POSTS, repeats: int = 3) 
         shutil.copy(root / PER_TARGET_CONFIG, config)
         bench = [*BENCH, "--root", str(root), "run", str(config), "--out", str(Path(scratch) / "out")]
         plain = [sys.executable, "-m", f"{__package__}.plain_per_target", str(data)]
-        timings = {name: sorted(measure(command)[0] for _ in range(repeats))
-                   for name, command in (("bench", bench), ("plain", plain))}
+        with Progress(2 * repeats, "per-target", unit="run") as progress:
+            timings = {name: sorted(timed(progress, f"{name} per-target SVM", command)[0] for _ in range(repeats))
+                       for name, command in (("bench", bench), ("plain", plain))}
     return {"rows": 3 * posts, "repeats": repeats,
             **{f"{name}_seconds_median": values[len(values) // 2] for name, values in timings.items()}}
 
@@ -196,9 +217,13 @@ def run_language_model(project: Project, paragraphs: int = LANGUAGE_MODEL_PARAGR
     body = [(p.text, gold[p.id].labels["topic"]) for p in corpus.paragraphs
             if p.id in gold and gold[p.id].labels[KIND_FIELD] == "body"][:paragraphs]
     training_text = [p.text for p in corpus.paragraphs] + [project.guidelines.read_text(encoding="utf-8")]
-    runs = [measure_throughput([text for text, _ in body], schema.fields["topic"].definitions,
-                               training_text=training_text, labels=[label for _, label in body], shots=shots)
-            for shots in LANGUAGE_MODEL_SHOTS]
+    runs = []
+    with Progress(len(LANGUAGE_MODEL_SHOTS), "language model", unit="run") as progress:
+        for shots in LANGUAGE_MODEL_SHOTS:
+            with progress.step(f"{shots} shots"):
+                runs.append(measure_throughput([text for text, _ in body], schema.fields["topic"].definitions,
+                                               training_text=training_text, labels=[label for _, label in body],
+                                               shots=shots))
     return {"architecture": "SmolLM2-135M (random weights)", "layers": SMOLLM2_135M["num_hidden_layers"], "runs": runs}
 
 
@@ -252,6 +277,7 @@ def perf(project: Project, only: list[str] | None = None, repeats: int = 3, no_f
         result["language_model"] = run_language_model(project)
     table = performance_tables(result)
     write_performance(project.results, result)
-    update_readme(project.performance_page, "performance", table)
+    page = [project.performance_page] if update_readme(project.performance_page, "performance", table) else []
     print(table, end="")
+    report_written([project.results / PERFORMANCE, *page])
     return 0

@@ -10,9 +10,10 @@ from ..data.alignment import load_alignments
 from ..data.labels import changes_from_previous, load_annotations, load_gold
 from ..evaluation.results import Record
 from ..files import BenchError, check_destinations
+from ..progress import report_written
 from ..publishing.outputs import Benchmark, destinations, publish
 from ..publishing.prose import headline_summary
-from ..publishing.readme import results_block, update_readme
+from ..publishing.readme import block_span, results_block, update_readme
 from ..publishing.records import Results, in_table_order, load_records
 from ..publishing.tables import per_target_tables, reported_by_tables
 from .project import RECORDS, Project
@@ -29,6 +30,19 @@ def existing_records(folder: Path) -> tuple[Results, Results]:
 def publication_files(project: Project, out: Path | None = None) -> list[Path]:
     """Every file a publication writes: the benchmark's outputs and its README, or an external run's tables."""
     return destinations(project.results) + [project.readme] if out is None else destinations(out, benchmark=False)
+
+
+def places_written(project: Project, out: Path | None = None) -> list[Path]:
+    """What a publication writes, for a command's closing line: each output's folder (tables/, figures/) or file
+    (the results page), and the README where it has a results block."""
+    folder = out or project.results
+    places = []
+    for path in publication_files(project, out):
+        if path.is_relative_to(folder):
+            places.append(folder / path.relative_to(folder).parts[0])
+        elif block_span(path, "results") is not None:
+            places.append(path)
+    return list(dict.fromkeys(places))
 
 
 def publish_benchmark(project: Project) -> str:
@@ -61,4 +75,5 @@ def publish_external(out: Path, baselines: Sequence[Record] = ()) -> str:
 def report(project: Project) -> int:
     """Regenerate everything derived from the benchmark's records."""
     print(publish_benchmark(project), end="")
+    report_written(places_written(project))
     return 0

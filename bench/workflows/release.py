@@ -9,19 +9,24 @@ from ..annotation.agreement import round_agreements
 from ..data.alignment import load_alignments
 from ..evaluation.provenance import git
 from ..files import BenchError
+from ..progress import Progress
 from ..publishing.hub import check_repo_id, push
-from ..publishing.hub_export import export, is_export, release_files
+from ..publishing.hub_export import EXPORT_STEPS, export, is_export, release_files
 from ..publishing.records import load_records
 from .project import Project
 
 
 def export_release(project: Project, folder: Path, texts: bool = True) -> list[Path]:
-    """Export the corpus, gold, scheme, folds, alignment, the latest records and the agreement into FOLDER."""
-    schema, corpus = project.schema(), project.corpus()
-    records = load_records(project.records)[0]
-    return export(folder, corpus, project.valid_gold(schema, corpus), schema, records=records,
-                  agreement=round_agreements(project.labels, corpus),
-                  alignments=list(load_alignments(project.labels, corpus).values()), texts=texts)
+    """Export the corpus, gold, scheme, folds, alignment, the latest records and the agreement into FOLDER, showing
+    the progress of its steps."""
+    with Progress(1 + EXPORT_STEPS, "export", logged=False) as progress:  # seconds: a log needs no lines
+        with progress.step("reading the data, labels and records"):
+            schema, corpus = project.schema(), project.corpus()
+            gold, records = project.valid_gold(schema, corpus), load_records(project.records)[0]
+            agreement = round_agreements(project.labels, corpus)
+            alignments = list(load_alignments(project.labels, corpus).values())
+        return export(folder, corpus, gold, schema, records=records, agreement=agreement, alignments=alignments,
+                      texts=texts, progress=progress)
 
 
 def export_hf(project: Project, out: str, without_texts: bool = False) -> int:

@@ -6,7 +6,7 @@ from bench.data.corpus import Corpus, Paragraph
 from bench.data.labels import LabelRow
 from bench.evaluation.config import Config
 from bench.evaluation.results import Fold, Result
-from bench.evaluation.runner import check_jobs, plan, run_plans, seen_classes, usable_cores
+from bench.evaluation.runner import as_completed, check_jobs, fold_count, plan, run_plans, seen_classes, usable_cores
 from bench.evaluation.tasks import Task
 from bench.files import BenchError
 
@@ -106,6 +106,40 @@ def test_the_fits_are_the_same_under_the_threading_backend(tmp_path):
     config = look_alike(tmp_path, "one", False)
     jobs = min(2, usable_cores())
     assert run_plans([plan(config, {}, None, None, "")], jobs, "threading") == run_plans([plan(config, {}, None, None, "")])
+
+
+class Counted:
+    """What `run_plans` tells its progress, as bench.progress.Progress hears it."""
+
+    def __init__(self):
+        self.heard = []
+
+    def start(self, name):
+        self.heard.append(("start", name))
+
+    def advance(self, units=1):
+        self.heard.append(("fold", units))
+
+    def finish(self, name, outcome=""):
+        self.heard.append(("finish", name))
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading", "multiprocessing"])
+def test_progress_hears_every_fold_in_the_parent_whatever_the_backend(tmp_path, backend):
+    plans = [plan(look_alike(tmp_path, name, False), {}, None, None, "") for name in ("one", "two")]
+    counted = Counted()
+    run_plans(plans, min(2, usable_cores()), backend, progress=counted)
+    folds = [len(evaluation.folds) for p in plans for _, _, evaluation, _ in p.units]
+    assert counted.heard == [("start", "one"), *[("fold", 1)] * folds[0], ("finish", "one"),
+                             ("start", "two"), *[("fold", 1)] * folds[1], ("finish", "two")]
+    assert fold_count(plans) == sum(folds) > 1
+
+
+@pytest.mark.parametrize("backend", ["loky", "multiprocessing"])
+def test_results_come_back_numbered_as_they_complete_or_all_at_the_end(backend):
+    from joblib import delayed, parallel_config
+    with parallel_config(backend=backend, n_jobs=2):
+        assert sorted(as_completed(delayed(pow)(2, n) for n in range(5))) == [(n, 2 ** n) for n in range(5)]
 
 
 def test_the_memo_stays_whole_when_threads_share_it(monkeypatch):

@@ -147,3 +147,43 @@ def test_a_records_folder_linked_out_of_the_results_is_refused(tmp_path):
         write_record(results / "records", Config("mine", "majority"), [], {})
     write_record(results / "records", Config("mine", "majority"), [], {}, inside=tmp_path)  # within the checkout
     assert [p.name for p in elsewhere.iterdir()] == ["mine.json"]
+
+
+MADE = {"commit": "a" * 40, "dirty": False, "command": "bench run", "versions": {"numpy": "2.4.6"}}
+REMADE = {**MADE, "commit": "b" * 40, "command": "bench run --all"}  # another commit and command, the same inputs
+
+
+def test_a_rerun_that_changes_nothing_leaves_a_current_record_untouched(tmp_path, build):
+    result = build.result(HEADLINE, ["a", "b"], [["a", "b"]])
+    path = write_record(tmp_path, Config("mine", "tfidf"), [result], MADE)
+    before, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    asked = []
+    write_record(tmp_path, Config("mine", "tfidf"), [result], REMADE, current=lambda old: asked.append(old) or True)
+    assert path.read_bytes() == before and path.stat().st_mtime_ns == stamp
+    assert [old.provenance["commit"] for old in asked] == ["a" * 40], "the old record is the one asked about"
+
+
+@pytest.mark.parametrize("change", ["predictions", "versions", "description"])
+def test_a_record_that_holds_anything_new_is_rewritten(tmp_path, build, change):
+    result = build.result(HEADLINE, ["a", "b"], [["a", "b"]])
+    path = write_record(tmp_path, Config("mine", "tfidf"), [result], MADE)
+    config, results, origin = Config("mine", "tfidf"), [result], REMADE
+    if change == "predictions":
+        results = [build.result(HEADLINE, ["a", "b"], [["b", "b"]])]
+    elif change == "versions":
+        origin = {**REMADE, "versions": {"numpy": "2.5.0"}}
+    else:
+        config = Config("mine", "tfidf", description="new")
+    write_record(tmp_path, config, results, origin, current=lambda old: True)
+    written = json.loads(path.read_text())
+    assert written["provenance"]["commit"] == "b" * 40 and written["provenance"]["command"] == "bench run --all"
+
+
+def test_a_stale_or_broken_record_is_rewritten_even_when_its_results_are_equal(tmp_path, build):
+    result = build.result(HEADLINE, ["a", "b"], [["a", "b"]])
+    path = write_record(tmp_path, Config("mine", "tfidf"), [result], MADE)
+    write_record(tmp_path, Config("mine", "tfidf"), [result], REMADE, current=lambda old: False)
+    assert json.loads(path.read_text())["provenance"]["commit"] == "b" * 40
+    path.write_text('{"experiment": "mine"')  # cut short by hand
+    write_record(tmp_path, Config("mine", "tfidf"), [result], MADE, current=lambda old: True)
+    assert json.loads(path.read_text())["provenance"]["commit"] == "a" * 40

@@ -6,7 +6,7 @@ import bench.workflows.experiments as experiments
 from bench.cli import main
 from bench.evaluation.config import Config
 from bench.evaluation.results import Record
-from bench.publishing.records import write_record
+from bench.publishing.records import load_records, write_record
 
 
 def test_gpu_experiments_run_only_where_there_is_a_gpu(project, monkeypatch, capsys):
@@ -55,8 +55,11 @@ def test_inner_check_scores_every_seed_on_inner_folds_only(project, tmp_path, ca
                       "settings: [leave_one_story_out]\n", encoding="utf-8")
     out = tmp_path / "inner.json"
     assert experiments.inner_check(project, str(config), seeds=(0, 1), out=str(out)) == 0
-    table = capsys.readouterr().out
+    table, said = capsys.readouterr()
     assert "| stance_war | 3 | 2 |" in table
+    steps = said.splitlines()
+    assert len(steps) == 3 * 2 + 1 and steps[0].startswith("[1/6] finished stance_war leave_one_story_out:all fold 0 seed 0 (")
+    assert "(majority " in steps[0] and steps[-1] == f"wrote {out}"
     written = json.loads(out.read_text(encoding="utf-8"))
     assert {(r["fold"], r["seed"]) for r in written["rows"]} == {(f, s) for f in range(3) for s in (0, 1)}
     assert all(r["chosen"]["classifier__C"] in (0.1, 1) for r in written["rows"])
@@ -108,6 +111,75 @@ def test_a_real_dask_scheduler_gives_the_records_of_a_local_run(project, tmp_pat
     assert local.returncode == 0 and remote.returncode == 0, remote.stderr[-2000:]
     first, second = (json.loads((tmp_path / run / "records" / "stratified.json").read_text()) for run in ("local", "remote"))
     assert first["results"] == second["results"]
+    assert "[1/1] finished stratified (" in remote.stderr, "the parent counts the experiments the cluster ran"
+
+
+def run_on_a_terminal(project, out, **environment):
+    """`bench run` of the majority config with a terminal as stdout and stderr, as a user runs it; what it showed."""
+    import os
+    import sys
+    pexpect = pytest.importorskip("pexpect")
+    env = {**{key: value for key, value in os.environ.items() if key != "CI"}, **environment}
+    child = pexpect.spawn(sys.executable, ["-m", "bench.cli", "--root", str(project.root), "run",
+                                           str(project.experiments / "majority.yaml"), "--out", str(out)],
+                          encoding="utf-8", dimensions=(24, 150), timeout=300, env=env)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before[-2000:]
+    return child.before.replace("\r\n", "\n")
+
+
+def test_a_run_on_a_terminal_draws_a_bar_of_folds_and_ends_naming_what_it_wrote(project, tmp_path):
+    shown = run_on_a_terminal(project, tmp_path / "out")
+    assert "folds: 100%|" in shown and "majority; 0/1 experiments done" in shown and "1/1 experiments done" in shown
+    assert "finished majority" not in shown, "the bar takes the place of the lines"
+    assert shown.rstrip().splitlines()[-1] == f"wrote {tmp_path / 'out' / 'records'}/, {tmp_path / 'out' / 'tables'}/"
+
+
+def test_without_a_terminal_or_in_ci_a_run_prints_a_line_per_experiment_and_no_bar(project, tmp_path):
+    import re
+    piped = bench_run(project, tmp_path / "piped")
+    in_ci = run_on_a_terminal(project, tmp_path / "ci", CI="true")
+    for shown, out in ((piped.stderr, tmp_path / "piped"), (in_ci, tmp_path / "ci")):
+        assert "%|" not in shown and "folds" not in shown
+        assert re.search(r"^\[1/1\] finished (stratified|majority) \(\d+ s\)$", shown, re.MULTILINE)
+        assert shown.rstrip().splitlines()[-1] == f"wrote {out / 'records'}/, {out / 'tables'}/"
+
+
+def git(folder, *arguments) -> str:
+    import subprocess
+    return subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org", *arguments],
+                          cwd=folder, capture_output=True, text=True, check=True).stdout
+
+
+def test_a_rerun_of_an_unchanged_checkout_changes_no_file_and_a_stale_record_is_rewritten(project, capsys):
+    """As `make run` on a fresh clone: nothing shows in `git status`. A change committed to an input since (a comment
+    in a config) leaves the numbers as they were, yet the records name the new commit, as the gate requires."""
+    configs = [str(project.experiments / "majority.yaml")]
+    git(project.root, "init", "-q")
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-qm", "data and configs")
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    results = project.results
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"wrote {results / 'records'}/, {results / 'tables'}/, {results / 'figures'}/, {results / 'README.md'}, "
+        f"{results / 'errors.md'}, {project.readme}")
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-qm", "records")
+    record = project.records / "majority.json"
+    before, stamp = record.read_bytes(), record.stat().st_mtime_ns
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    assert record.read_bytes() == before and record.stat().st_mtime_ns == stamp
+    assert git(project.root, "status", "--porcelain") == ""
+
+    config = project.experiments / "majority.yaml"
+    config.write_text("# a comment changes no number\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    git(project.root, "commit", "-qam", "a comment")
+    assert main(["--root", str(project.root), "run", *configs]) == 0
+    head = git(project.root, "rev-parse", "HEAD").strip()
+    rewritten = json.loads(record.read_text(encoding="utf-8"))
+    assert rewritten["provenance"]["commit"] == head and rewritten["results"] == json.loads(before)["results"]
+    assert experiments.stale_records(project.root, load_records(project.records)[0].records) == []
 
 
 def test_jobs_beyond_the_cores_are_refused_before_anything_is_read(ran, capsys, monkeypatch, refused):

