@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..annotation.agreement import round_agreements
 from ..data.alignment import load_alignments
+from ..data.labels import changes_from_previous
 from ..evaluation.provenance import git
 from ..files import BenchError
 from ..publishing.hub import check_repo_id, push
@@ -16,12 +17,14 @@ from .project import Project
 
 
 def export_release(project: Project, folder: Path, texts: bool = True) -> list[Path]:
-    """Export the corpus, gold, scheme, folds, alignment, the latest records and the agreement into FOLDER."""
+    """Export the corpus, gold, scheme, folds, alignment, the latest records, the agreement and the gold's changes
+    from the previous round into FOLDER."""
     schema, corpus = project.schema(), project.corpus()
     records = load_records(project.records)[0]
     return export(folder, corpus, project.valid_gold(schema, corpus), schema, records=records,
                   agreement=round_agreements(project.labels, corpus),
-                  alignments=list(load_alignments(project.labels, corpus).values()), texts=texts)
+                  alignments=list(load_alignments(project.labels, corpus).values()),
+                  changes=changes_from_previous(project.labels, schema, corpus), texts=texts)
 
 
 def export_hf(project: Project, out: str, without_texts: bool = False) -> int:
