@@ -126,10 +126,10 @@ BREAKERS = {
     "stray file in seeds": (lambda p: (p.seeds / "NOTES.md").write_text("to do\n"),
                             "seeds/NOTES.md: the seeds folder holds only manifest.csv"),
     "two manifest rows, one file": (
-        lambda p: add_line(p.seeds / "manifest.csv", "005,001_bb8456ad75e8ae4c.txt,en,,other,copy\n"),
+        lambda p: add_line(p.seeds / "manifest.csv", "005,001_bb8456ad75e8ae4c.txt,en,,other,copy,,\n"),
         "manifest.csv:7: file '001_bb8456ad75e8ae4c.txt' already named on line 3"),
     "manifest file outside seeds": (
-        lambda p: add_line(p.seeds / "manifest.csv", "005,../labels/x.txt,en,,other,elsewhere\n"),
+        lambda p: add_line(p.seeds / "manifest.csv", "005,../labels/x.txt,en,,other,elsewhere,,\n"),
         "manifest.csv:7: file '../labels/x.txt' must be letters, digits"),
 }
 

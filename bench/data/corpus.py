@@ -11,11 +11,15 @@ from ..files import BenchError, check_name, read_csv, read_text, sha256_text
 
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("doc", "file", "language", "date", "story", "source")
+# Optional: who published each article and where, for the dataset card and the export's rebuild script; a manifest
+# without them (an older one, or a synthetic corpus's) leaves them empty.
+SOURCE_COLUMNS = ("publisher", "url")
 LANGUAGES = ("en", "nl")
 
 # Some sources glue a metadata prefix such as " date 2023-06 " to the first paragraph.
 METADATA_PREFIX = re.compile(r"\A\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s+")
 DATE = re.compile(r"\A\d{4}-\d{2}(?:-\d{2})?\Z")
+URL = re.compile(r"\Ahttps?://\S+\Z")
 # Every character Python counts as white space (str.isspace), and the invisible ones it does not: zero-width
 # spaces and joiners, the word joiner and a stray byte-order mark. A line of nothing else is a blank line.
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
@@ -25,13 +29,15 @@ SEED_SUFFIX = ".txt"
 
 @dataclass(frozen=True)
 class Document:
-    """One row of the manifest: a seed article and where it comes from."""
+    """One row of the manifest: a seed article and where it comes from (its publisher and address, where known)."""
     doc: str
     file: str
     language: str
     date: str
     story: str
     source: str
+    publisher: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ def read_manifest(root: Path) -> list[tuple[int, Document]]:
         missing = [c for c in MANIFEST_COLUMNS if c not in row]
         if missing:
             raise BenchError(f"manifest lacks column(s) {', '.join(missing)}", path, 1)
-        doc = Document(**{c: row[c].strip() for c in MANIFEST_COLUMNS})
+        doc = Document(**{c: row.get(c, "").strip() for c in (*MANIFEST_COLUMNS, *SOURCE_COLUMNS)})
         if not doc.doc or "-" in doc.doc:
             raise BenchError(f"document id {doc.doc!r} must be non-empty and without '-'", path, line)
         if doc.doc in seen:
@@ -131,6 +137,8 @@ def read_manifest(root: Path) -> list[tuple[int, Document]]:
             raise BenchError(f"date {doc.date!r} is not YYYY-MM or YYYY-MM-DD", path, line)
         if not doc.story:
             raise BenchError("story is empty", path, line)
+        if doc.url and not URL.match(doc.url):
+            raise BenchError(f"url {doc.url!r} is not an http(s) address", path, line)
         seen[doc.doc] = line
         documents.append((line, doc))
     return documents

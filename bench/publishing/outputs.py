@@ -18,7 +18,7 @@ from ..data.schema import KIND_FIELD, Schema
 from ..files import atomic_write
 from . import figures, latex, pages, tables
 from .headline import HeadlineTable, headline_tables
-from .hub_export import PARAGRAPHS, config_rows
+from .hub_configs import PARAGRAPHS, config_rows
 from .parallel import parallel_story
 from .prose import headline_block
 from .records import Results

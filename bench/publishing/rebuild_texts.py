@@ -3,7 +3,8 @@
 Usage: python rebuild_texts.py EXPORT_FOLDER ARTICLES_FOLDER
 
 ARTICLES_FOLDER holds the articles as UTF-8 text files, named as below. Every paragraph's SHA-256 is
-checked against the export. Needs the `datasets` package.
+checked against the export. Needs the `datasets` package. Run it without arguments to see where each
+article was published.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ import datasets
 from ..data.corpus import seed_text, split_paragraphs, strip_metadata  # the export writes out their source
 
 FILES: dict[str, str] = {}  # each document's article file: the export writes the corpus's
+SOURCES: dict[str, list[str]] = {}  # each document's publisher and address, where known: the export writes them
+
+
+def sources() -> str:
+    """Where each article was published, so that one can get one's own copy of it."""
+    return "".join(f"  {FILES[doc]}: {publisher or 'publisher not named in the text'}, "
+                   f"{url or 'no address known'}\n" for doc, (publisher, url) in SOURCES.items())
 
 
 def paragraph_texts(articles: Path) -> dict[str, str]:
@@ -43,6 +51,9 @@ def check_hashes(export: Path, texts: dict[str, str]) -> None:
 
 
 def main(export: Path, articles: Path) -> None:
+    missing = [name for name in FILES.values() if not (articles / name).is_file()]
+    if missing:
+        sys.exit(f"{articles} lacks {', '.join(missing)}; the articles were published at:\n{sources()}")
     texts = paragraph_texts(articles)
     check_hashes(export, texts)
     for path in sorted(export.glob("*/*.parquet")):  # every text checked: now fill them in
@@ -53,4 +64,6 @@ def main(export: Path, articles: Path) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(f"{__doc__}\nThe articles were published at:\n{sources()}")
     main(Path(sys.argv[1]), Path(sys.argv[2]))

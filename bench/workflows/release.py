@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..annotation.agreement import round_agreements
 from ..data.alignment import load_alignments
+from ..data.labels import changes_from_previous
 from ..evaluation.provenance import git
 from ..files import BenchError
 from ..progress import Progress
@@ -17,16 +18,17 @@ from .project import Project
 
 
 def export_release(project: Project, folder: Path, texts: bool = True) -> list[Path]:
-    """Export the corpus, gold, scheme, folds, alignment, the latest records and the agreement into FOLDER, showing
-    the progress of its steps."""
+    """Export the corpus, gold, scheme, folds, alignment, the latest records, the agreement and the gold's changes
+    from the previous round into FOLDER, showing the progress of its steps."""
     with Progress(1 + EXPORT_STEPS, "export", logged=False) as progress:  # seconds: a log needs no lines
         with progress.step("reading the data, labels and records"):
             schema, corpus = project.schema(), project.corpus()
             gold, records = project.valid_gold(schema, corpus), load_records(project.records)[0]
             agreement = round_agreements(project.labels, corpus)
             alignments = list(load_alignments(project.labels, corpus).values())
+            changes = changes_from_previous(project.labels, schema, corpus)
         return export(folder, corpus, gold, schema, records=records, agreement=agreement, alignments=alignments,
-                      texts=texts, progress=progress)
+                      changes=changes, texts=texts, progress=progress)
 
 
 def export_hf(project: Project, out: str, without_texts: bool = False) -> int:

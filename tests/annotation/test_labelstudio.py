@@ -359,7 +359,7 @@ def test_commands_round_trip_with_pre_annotations(project, tmp_path, capsys):
     from bench.cli import main
     (project.seeds / "005_sailor.txt").write_text("A sailor deserts\n\nHe asked Norway for asylum.\n")
     with (project.seeds / "manifest.csv").open("a") as manifest:
-        manifest.write('005,005_sailor.txt,en,2026-01,sailor,"A test article"\n')
+        manifest.write('005,005_sailor.txt,en,2026-01,sailor,"A test article",,\n')
     root = ["--root", str(project.root)]
     tasks_path = tmp_path / "tasks.json"
     assert main([*root, "labelstudio-export", str(tasks_path), "--predict",

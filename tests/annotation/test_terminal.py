@@ -28,7 +28,7 @@ Norway's immigration directorate will decide on his asylum request within months
 def with_new_article(project):
     (project.seeds / "005_sailor.txt").write_text(NEW_ARTICLE)
     with (project.seeds / "manifest.csv").open("a") as manifest:
-        manifest.write('005,005_sailor.txt,en,2026-01,sailor,"A test article added by the tests"\n')
+        manifest.write('005,005_sailor.txt,en,2026-01,sailor,"A test article added by the tests",,\n')
     return project
 
 

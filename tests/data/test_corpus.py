@@ -92,13 +92,34 @@ def test_manifest_date_must_match_the_files_metadata(project):
         load_corpus(project.seeds)
 
 
+def test_the_manifest_names_each_articles_publisher_and_address(repo):
+    documents = load_corpus(repo.seeds).documents
+    assert all(d.publisher and d.url.startswith("https://") for d in documents)
+    assert {d.doc: d.publisher for d in documents}["001"] == "Cnews Live", "the publisher the article itself names"
+
+
+def test_a_manifest_without_publisher_and_url_still_loads_with_them_empty(project):
+    manifest = project.seeds / "manifest.csv"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    manifest.write_text("".join(line.rsplit(",", 2)[0] + "\n" for line in lines), encoding="utf-8")
+    documents = load_corpus(project.seeds).documents
+    assert len(documents) == len(lines) - 1 and {(d.publisher, d.url) for d in documents} == {("", "")}
+
+
+def test_a_url_that_is_not_a_web_address_names_its_line(project):
+    manifest = project.seeds / "manifest.csv"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(",https://revu.nl/", ",revu.nl/"), encoding="utf-8")
+    with pytest.raises(BenchError, match=r"manifest.csv:6: url 'revu.nl/.*' is not an http\(s\) address"):
+        load_corpus(project.seeds)
+
+
 def test_file_without_manifest_row_and_row_without_file(project):
     (project.seeds / "005_new.txt").write_text("A new article.\n")
     with pytest.raises(BenchError, match="005_new.txt: seed file has no row in the manifest"):
         load_corpus(project.seeds)
     (project.seeds / "005_new.txt").unlink()
     with (project.seeds / "manifest.csv").open("a") as stream:
-        stream.write("005,005_gone.txt,en,,someone,missing file\n")
+        stream.write("005,005_gone.txt,en,,someone,missing file,,\n")
     with pytest.raises(BenchError, match=r"manifest.csv:7: manifest names '005_gone.txt', which does not exist"):
         load_corpus(project.seeds)
 

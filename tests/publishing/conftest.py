@@ -1,5 +1,7 @@
-"""Records for the publishing tests: the committed ones, and small made-up ones built from the typed records."""
+"""What the publishing tests share: the committed records, small made-up ones built from the typed records, the
+checked-out release as `bench export-hf` writes it, and no network."""
 
+import socket
 from collections.abc import Sequence
 
 import pytest
@@ -34,6 +36,26 @@ class Build:
 @pytest.fixture
 def build() -> type[Build]:
     return Build
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any connection fails: for the tests that must work offline."""
+    def refuse(*args, **kwargs):
+        raise OSError("network use in a test that must not use the network")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, repo):
+    """The checkout's release as `bench export-hf` writes it, made once for the tests that read it."""
+    pytest.importorskip("datasets")
+    from bench.workflows.release import export_release
+
+    out = tmp_path_factory.mktemp("release") / "deserter-bench"
+    export_release(repo, out)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -15,12 +15,7 @@ CARD = "---\npretty_name: A test\nlicense: mit\n---\n\n# A test\n"
 SECRET = "hf_" + "s3cr3t" * 6
 
 
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise OSError("network use in a test that must not use the network")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+pytestmark = pytest.mark.usefixtures("no_network")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import itertools
 import json
 import os
 import re
-import socket
 from pathlib import Path
 
 import pytest
@@ -12,23 +11,8 @@ import pytest
 pytest.importorskip("datasets")
 
 from bench.cli import main  # noqa: E402
-from bench.publishing.hub_export import config_rows, configs  # noqa: E402
+from bench.publishing.hub_configs import config_rows, configs  # noqa: E402
 from bench.workflows.release import export_release  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, repo):
-    out = tmp_path_factory.mktemp("release") / "deserter-bench"
-    export_release(repo, out)
-    return out
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise OSError("network use in a test that must not use the network")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.mark.parametrize("config", ["paragraphs", "topic", "stance"])
@@ -59,6 +43,15 @@ def test_load_dataset_returns_the_gold_rows(exported, repo, config, tmp_path):
         assert len(rows) == 2 * 70 and {r["target"] for r in rows} == {"war", "defector"}  # 70 body paragraphs
 
 
+def test_load_dataset_without_a_config_name_gives_the_default_every_paragraph(exported, repo, tmp_path):
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard
+    [default] = [c["config_name"] for c in DatasetCard.load(exported / "README.md").data.configs if c.get("default")]
+    loaded = load_dataset(str(exported), cache_dir=str(tmp_path))
+    assert default == "paragraphs" and sorted(loaded) == ["en", "nl"]
+    assert sorted([*loaded["en"]["id"], *loaded["nl"]["id"]]) == sorted(p.id for p in repo.corpus().paragraphs)
+
+
 def test_export_is_byte_identical_on_a_rerun(exported, repo, tmp_path):
     again = tmp_path / "again"
     export_release(repo, again)
@@ -74,9 +67,6 @@ def test_card_metadata_parses_with_the_hub_tooling(exported):
     assert data.pretty_name and data.language == ["en", "nl"] and data.license
     assert "stance-detection" in data.tags and "cross-lingual" in data.tags
     assert {c["config_name"] for c in data.configs} == {"paragraphs", "topic", "stance", "folds", "alignment"}
-    for heading in ("Summary", "Languages", "Dataset structure", "Label definitions", "Source data",
-                    "Annotation process", "Baseline results", "Intended uses and limits", "Citation"):
-        assert f"## {heading}" in card.text
     assert "Krippendorff" in card.text and "| tfidf |" in card.text
 
 
@@ -130,20 +120,30 @@ def test_folds_and_alignment_load_as_configs(exported, tmp_path):
     assert alignment.features["relation"].names == ["equivalent", "partial"]
 
 
+def without_sizes(value):
+    """Card metadata without the byte sizes of `dataset_info`, which an export without texts has smaller."""
+    if isinstance(value, dict):
+        return {key: without_sizes(item) for key, item in value.items()
+                if key not in ("num_bytes", "download_size", "dataset_size")}
+    return [without_sizes(item) for item in value] if isinstance(value, list) else value
+
+
 def test_a_text_free_export_is_rebuilt_from_ones_own_copies(repo, exported, tmp_path):
     import shutil
     import subprocess
     import sys
     bare = tmp_path / "bare"
     export_release(repo, bare, texts=False)
+    from huggingface_hub import DatasetCard
     withheld = ("This copy withholds the texts: every `text` is empty, while ids, hashes and labels stay. "
-                "`rebuild_texts.py` fills them in from your own copies of the articles, checking each paragraph's "
-                "SHA-256.\n\n")
-    card = (exported / "README.md").read_text()
-    at = card.index("Labels are `ClassLabel` features")
+                "`rebuild_texts.py` fills them in from your own copies of the articles (Source Data says where each "
+                "was published), checking each paragraph's SHA-256.\n\n")
+    full, without = (DatasetCard.load(folder / "README.md") for folder in (exported, bare))
+    at = full.text.index("Labels are `ClassLabel` features")
     example = config_rows(repo.corpus(), repo.valid_gold(repo.schema(), repo.corpus()), repo.schema())["topic"][0]
     shown, withheld_example = (f'"text": {json.dumps(text, ensure_ascii=False)},' for text in (example["text"], None))
-    assert (bare / "README.md").read_text() == (card[:at] + withheld + card[at:]).replace(shown, withheld_example)
+    assert without.text == (full.text[:at] + withheld + full.text[at:]).replace(shown, withheld_example)
+    assert without_sizes(without.data.to_dict()) == without_sizes(full.data.to_dict()), "only the empty texts' bytes"
     script = (bare / "rebuild_texts.py").read_text()
     imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(script)) if isinstance(node, ast.Import)
                 for alias in node.names}
@@ -155,6 +155,9 @@ def test_a_text_free_export_is_rebuilt_from_ones_own_copies(repo, exported, tmp_
     done = subprocess.run([sys.executable, str(bare / "rebuild_texts.py"), str(bare), str(copies)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    usage = subprocess.run([sys.executable, str(bare / "rebuild_texts.py")], capture_output=True, text=True)
+    assert usage.returncode != 0 and "Usage: python rebuild_texts.py" in usage.stderr
+    assert all(f"  {d.file}: {d.publisher}, {d.url}\n" in usage.stderr for d in repo.corpus().documents), usage.stderr
     from datasets import Dataset
     for path in sorted(exported.glob("*/*.parquet")):
         rebuilt = Dataset.from_parquet(str(bare / path.relative_to(exported)))
@@ -172,6 +175,8 @@ def test_a_text_free_export_is_rebuilt_from_ones_own_copies(repo, exported, tmp_
 def test_the_card_shows_the_headline_with_what_it_can_detect(exported, repo):
     """The card's results are the README's headline block, legend and detectable differences included; its
     version and changelog are the package's."""
+    from huggingface_hub import DatasetCard
+
     from bench import __version__
     from bench.publishing.prose import headline_of
     from bench.publishing.records import load_records
@@ -181,7 +186,9 @@ def test_the_card_shows_the_headline_with_what_it_can_detect(exported, repo):
     assert headline in card and "detectable difference (α 0.05, power 0.8)" in headline
     assert "F_avg over the poles present in the test gold" in card and "§" not in card
     assert "| transfer " not in headline and "(same story)" not in headline
-    assert f"version: {__version__}" in card and f"- **{__version__}**:" in card and "Version " + __version__ in card
+    assert "version" not in DatasetCard(card).data.to_dict(), "the Hub ignores a version key: it is in the prose"
+    assert f"describes version {__version__} of the data set" in card and f"- **{__version__}**:" in card
+    assert f"(Version {__version__}) [Data set]" in card
     assert "multilingual:all" not in card and "leave_one_story_out:all" in card
 
 
@@ -229,6 +236,12 @@ def test_the_card_links_its_licence_as_the_hub_asks_for_license_other(exported):
     assert data.license_link == "LICENSE.md" and "MIT licence" in (exported / "LICENSE.md").read_text()
 
 
+def test_the_marker_lists_every_file_the_export_writes_croissant_included(exported):
+    from bench.publishing.hub_export import release_files, written_by
+    assert written_by(exported) == sorted(str(p.relative_to(exported)) for p in release_files(exported))
+    assert {"README.md", "LICENSE.md", "croissant.json"} <= set(written_by(exported))
+
+
 @pytest.mark.parametrize("repo_id", ["bad id!!", "a/b/c", "someone/.x", "someone/x--"])
 def test_push_refuses_an_invalid_repository_id_even_in_a_dry_run(repo, capsys, no_network, repo_id):
     assert main(["--root", str(repo.root), "push-hf", repo_id, "--dry-run"]) == 1
@@ -248,10 +261,12 @@ def test_push_refuses_a_folder_that_is_not_an_export(repo, capsys, no_network, t
 def inputs(repo):
     from bench.annotation.agreement import round_agreements
     from bench.data.alignment import load_alignments
+    from bench.data.labels import changes_from_previous
     schema, corpus = repo.schema(), repo.corpus()
     return {"corpus": corpus, "gold": repo.valid_gold(schema, corpus), "schema": schema,
             "agreement": round_agreements(repo.labels, corpus),
-            "alignments": list(load_alignments(repo.labels, corpus).values())}
+            "alignments": list(load_alignments(repo.labels, corpus).values()),
+            "changes": changes_from_previous(repo.labels, schema, corpus)}
 
 
 @pytest.fixture
@@ -405,7 +420,10 @@ def test_a_full_disk_is_one_error_naming_the_file_with_no_half_export(repo, quic
 
 
 def paragraph_leaks(folder, corpus):
-    """Paragraph text in any file of an export: a whole paragraph of 40 or more characters, or 8 words in a row."""
+    """Paragraph text in any file of an export: a whole paragraph of 40 or more characters, or 8 words in a row.
+
+    A web address is no copy of the text: the export names the page each article was published on, and a page's
+    address may spell out its title."""
     import pyarrow.parquet as pq
 
     def strings(value):
@@ -429,6 +447,7 @@ def paragraph_leaks(folder, corpus):
             texts = [*strings(table.to_pylist()), *(v.decode("utf-8") for v in (table.schema.metadata or {}).values())]
         else:
             texts = [path.read_text(encoding="utf-8")]
+        texts = [re.sub(r"https?://[^\s\"',)|]+", " ", text) for text in texts]
         seen = set().union(*map(windows, texts))
         found += [(path.name, p.id) for p in corpus.paragraphs
                   if len(p.text) >= 40 and any(p.text in text for text in texts) or windows(p.text) & seen]
@@ -439,5 +458,7 @@ def test_an_export_without_texts_holds_no_paragraph_text_in_any_file(quick, inpu
     corpus = inputs["corpus"]
     assert len(paragraph_leaks(quick(tmp_path / "full"), corpus)) > len(corpus.paragraphs), "the check finds texts"
     bare = quick(tmp_path / "bare", texts=False)
-    assert {p.suffix for p in bare.rglob("*") if p.is_file()} == {".parquet", ".md", ".py", ""}
+    assert {p.suffix for p in bare.rglob("*") if p.is_file()} == {".parquet", ".md", ".py", ".json", ""}
     assert paragraph_leaks(bare, corpus) == []
+    assert all(d.url in (bare / name).read_text(encoding="utf-8") for d in corpus.documents
+               for name in ("README.md", "croissant.json", "rebuild_texts.py")), "where to get each article stays"

@@ -54,6 +54,18 @@ def test_main_fills_in_every_text_once_all_hashes_match(articles, tmp_path, caps
     assert f"{path}: 3 texts filled in" in capsys.readouterr().out
 
 
+def test_a_missing_article_stops_naming_where_each_was_published(articles, tmp_path, monkeypatch):
+    path = write_export(tmp_path / "export", EXPECTED)
+    monkeypatch.setattr(rebuild_texts, "SOURCES", {"000": ["A Paper", "https://example.org/a"], "001": ["", ""]})
+    (articles / "b.txt").unlink()
+    with pytest.raises(SystemExit) as stopped:
+        rebuild_texts.main(tmp_path / "export", articles)
+    assert str(stopped.value) == (f"{articles} lacks b.txt; the articles were published at:\n"
+                                  "  a.txt: A Paper, https://example.org/a\n"
+                                  "  b.txt: publisher not named in the text, no address known\n")
+    assert datasets.Dataset.from_parquet(str(path))["text"] == [None] * len(EXPECTED)
+
+
 @pytest.mark.parametrize("labelled, message", [
     ({**EXPECTED, "000-02": "Second one!"}, "your copy of paragraph 000-02 differs from the one that was labelled"),
     ({**EXPECTED, "002-01": "An article one lacks."}, "paragraph 002-01 is not in your copies of the articles"),
