@@ -82,3 +82,10 @@ def test_each_generated_block_has_its_markers_once():
         for section in sections:
             start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
             assert text.count(start) == text.count(end) == 1 and text.index(start) < text.index(end), (name, section)
+
+
+def test_the_readme_cites_the_release_as_its_card_does():
+    from bench import __version__
+    from bench.publishing.card import citation
+
+    assert f"```bibtex\n{citation(__version__)[0]}\n```" in (ROOT / "README.md").read_text(encoding="utf-8")
