@@ -24,9 +24,10 @@ SYMBOL_PATTERN = re.compile("|".join(map(re.escape, SYMBOLS)))
 SPECIAL_PATTERN = re.compile("|".join(map(re.escape, SPECIALS)))
 
 
-def symbols(escaped: str) -> str:
-    """Text pandas has escaped, with the characters the default fonts lack set as commands."""
-    return SYMBOL_PATTERN.sub(lambda found: SYMBOLS[found.group()], escaped)
+def symbols(escaped: object) -> str:
+    """Text pandas has escaped (a cell, as pandas' Styler passes it), with the characters the default fonts lack
+    set as commands."""
+    return SYMBOL_PATTERN.sub(lambda found: SYMBOLS[found.group()], str(escaped))
 
 
 def latex_text(text: str) -> str:
