@@ -20,7 +20,8 @@ def committed_baselines(project: Project, plans: list[Plan], out: Path) -> list[
 
     A record of the same name as one of this run or of `out`'s records is left out: the researcher's own wins.
     Records made from other code or data than the checkout's (other labels, say) are refused: a comparison with
-    them would be wrong. They are only read; nothing is copied into `out`.
+    them would be wrong; the kept ones (GPU, run once) are compared as the gate keeps them, at their own
+    commit. They are only read; nothing is copied into `out`.
     """
     if all(found.config.dataset is not None for found in plans):
         print("note: no committed baselines in the tables: the run is only on external data sets", file=sys.stderr)
@@ -29,7 +30,7 @@ def committed_baselines(project: Project, plans: list[Plan], out: Path) -> list[
     if not records:
         print(f"note: no committed baselines in the tables: {project.records} holds no result record", file=sys.stderr)
         return []
-    stale = stale_records(project.root, records)
+    stale = stale_records(project.root, [r for r in records if r.experiment not in project.kept_experiments()])
     if stale is None:
         print("note: not a git checkout, so whether the committed baselines are current is not checked",
               file=sys.stderr)

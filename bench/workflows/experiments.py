@@ -184,7 +184,7 @@ def check_reproducible(project: Project, configs: Sequence[str] = (), jobs: int 
     gpu_only = {path.stem for path in project.gpu_config_paths()}
     slow = {path.stem: path.relative_to(project.root) for path in project.slow_config_paths()}
     records = [r for part in load_records(project.records) for r in part]
-    stale = stale_records(project.root, [r for r in records if r.experiment not in gpu_only | set(slow)])
+    stale = stale_records(project.root, [r for r in records if r.experiment not in project.kept_experiments()])
     for record in records:
         origin = record.provenance
         if record.experiment in gpu_only:

@@ -75,6 +75,11 @@ class Project:
     def slow_config_paths(self) -> list[Path]:
         return sorted((self.experiments / SLOW).glob("*.yaml"))
 
+    def kept_experiments(self) -> set[str]:
+        """The experiments whose committed records are kept, never rerun by `--all` nor checked for currency: the
+        GPU ones and those run once."""
+        return {path.stem for path in self.gpu_config_paths() + self.slow_config_paths()}
+
 
 def scratch_copy(root: Path, target: Path) -> Project:
     """The data and configs, without results, so measuring or rechecking never touches the checkout."""

@@ -94,3 +94,24 @@ def test_a_run_on_other_rows_than_the_baselines_is_refused_before_it_runs(ran, t
 @pytest.mark.parametrize("arguments", [["--no-baselines"], ["--check", "--no-baselines"]])
 def test_no_baselines_goes_with_out(ran, arguments, refused):
     refused(ran, ["run", *arguments], "error: --no-baselines goes with --out")
+
+
+def test_kept_baselines_are_compared_at_their_own_commit(project, monkeypatch, tmp_path):
+    """GPU records and records of experiments run once are kept at their commit, as the gate keeps them."""
+    from types import SimpleNamespace
+
+    import bench.workflows.baselines as baselines
+    from bench.evaluation.config import Config
+    from bench.publishing.records import write_record
+
+    assert {"smollm2_zero_shot", "setfit_e5"} <= project.kept_experiments()
+    project.records.mkdir(parents=True)
+    origin = {"commit": "0123456789abcdef", "dirty": False, "device": {"kind": "cpu"}}
+    for name in ("smollm2_zero_shot", "setfit_e5", "majority"):
+        write_record(project.records, Config(name, "majority"), [], origin)
+    checked = []
+    monkeypatch.setattr(baselines, "stale_records", lambda root, found: checked.extend(found) or [])
+    plans = [SimpleNamespace(config=SimpleNamespace(dataset=None, name="mine"))]
+    kept = baselines.committed_baselines(project, plans, tmp_path)
+    assert [r.experiment for r in checked] == ["majority"]
+    assert {r.experiment for r in kept} == {"smollm2_zero_shot", "setfit_e5", "majority"}
